@@ -1,0 +1,338 @@
+//! The epoll backend. libevent: epoll.c (`epollops`), without the changelist variant.
+//!
+//! epoll keeps the interest list in the kernel, so `add` and `del` are `epoll_ctl` calls made at once
+//! (libevent's `epoll_nochangelist_add` / `_del`), and `dispatch` is one `epoll_wait`.
+
+use super::{Backend, EventOp, Features, timeout_msec};
+use crate::error::Result;
+use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev};
+use crate::sys::{self, cvt};
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// The epoll row of the preference table. libevent: `epollops`.
+pub const EPOLLOPS: EventOp = EventOp {
+    name: "epoll",
+    features: Features::ET.union(Features::O1).union(Features::EARLY_CLOSE),
+    init: Epoll::init,
+};
+
+// ANCHOR: nevent
+/// Size of the events array at start. libevent: `INITIAL_NEVENT`.
+pub const INITIAL_NEVENT: usize = 32;
+/// The array doubles when a wait fills it, up to this size. libevent: `MAX_NEVENT`.
+pub const MAX_NEVENT: usize = 4096;
+/// Longer timeouts are clamped: old kernels mishandled them. libevent: `MAX_EPOLL_TIMEOUT_MSEC`.
+pub const MAX_EPOLL_TIMEOUT_MSEC: u128 = 35 * 60 * 1000;
+// ANCHOR_END: nevent
+
+/// State of the epoll backend. libevent: `struct epollop`.
+pub struct Epoll {
+    epfd: RawFd,
+    /// The array `epoll_wait` fills; its length is libevent's `nevents`.
+    events: Vec<libc::epoll_event>,
+}
+
+/// What happens to one kind of interest on an fd. libevent: `EV_CHANGE_ADD` / `EV_CHANGE_DEL`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Change {
+    /// Leave it as it was.
+    None,
+    /// Start watching it.
+    Add,
+    /// Stop watching it.
+    Del,
+}
+
+/// One fd's change, as evmap hands it to the backend. libevent: `struct event_change`.
+#[derive(Clone, Copy, Debug)]
+pub struct EventChange {
+    /// The fd.
+    pub fd: RawFd,
+    /// `EV_READ | EV_WRITE | EV_CLOSED` as they were before the change.
+    pub old_events: Ev,
+    /// The change to reading (EPOLLIN).
+    pub read_change: Change,
+    /// The change to writing (EPOLLOUT).
+    pub write_change: Change,
+    /// The change to early-close detection (EPOLLRDHUP).
+    pub close_change: Change,
+    /// The event is edge-triggered (EPOLLET).
+    pub et: bool,
+}
+
+impl EventChange {
+    /// Builds the change for `evsel->add` (`change` = Add) or `evsel->del` (`change` = Del).
+    /// libevent: the bodies of `epoll_nochangelist_add` / `epoll_nochangelist_del`.
+    pub fn new(fd: RawFd, old: Ev, events: Ev, change: Change) -> EventChange {
+        let pick = |bit: Ev| if events.contains(bit) { change } else { Change::None };
+        EventChange {
+            fd,
+            old_events: old,
+            read_change: pick(EV_READ),
+            write_change: pick(EV_WRITE),
+            close_change: pick(EV_CLOSED),
+            et: events.contains(EV_ET),
+        }
+    }
+}
+
+// ANCHOR: op_table
+/// The `epoll_ctl` operation and event mask for a change, or `None` when nothing changes.
+///
+/// libevent looks this up in `epoll_op_table` (epolltable-internal.h), a table generated from these
+/// rules: the fd keeps every kind it had whose change is not Del, plus every kind being added.
+/// - Something is added: MOD if the fd had any event before, else ADD — both guesses that
+///   [`Epoll::apply_one_change`] corrects when the kernel disagrees.
+/// - Only deletions: MOD to what remains, or DEL (with the deleted kinds as a non-empty mask) when
+///   nothing remains.
+pub fn epoll_op(ch: &EventChange) -> Option<(libc::c_int, u32)> {
+    let kinds = [
+        (ch.read_change, EV_READ, libc::EPOLLIN),
+        (ch.write_change, EV_WRITE, libc::EPOLLOUT),
+        (ch.close_change, EV_CLOSED, libc::EPOLLRDHUP),
+    ];
+    let mut remaining = 0u32;
+    let mut deleted = 0u32;
+    for (change, kind, bit) in kinds {
+        match change {
+            Change::Add => remaining |= bit as u32,
+            Change::None if ch.old_events.contains(kind) => remaining |= bit as u32,
+            Change::Del => deleted |= bit as u32,
+            Change::None => {}
+        }
+    }
+    let adds = kinds.iter().any(|k| k.0 == Change::Add);
+    let had_any = ch.old_events.intersects(EV_READ | EV_WRITE | EV_CLOSED);
+    if adds {
+        let op = if had_any { libc::EPOLL_CTL_MOD } else { libc::EPOLL_CTL_ADD };
+        Some((op, remaining))
+    } else if deleted != 0 && remaining != 0 {
+        Some((libc::EPOLL_CTL_MOD, remaining))
+    } else if deleted != 0 {
+        Some((libc::EPOLL_CTL_DEL, deleted))
+    } else {
+        None
+    }
+}
+// ANCHOR_END: op_table
+
+impl Epoll {
+    // ANCHOR: init
+    /// Creates the epoll instance. libevent: `epoll_init()`.
+    ///
+    /// `epoll_create1(EPOLL_CLOEXEC)` first; on any failure the old `epoll_create(32000)` (the size
+    /// is ignored since Linux 2.6.8) and then close-on-exec set by hand with fcntl.
+    pub fn init() -> Result<Box<dyn Backend>> {
+        // SAFETY: epoll_create1 takes only flags.
+        let epfd = match cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }, "epoll_create1") {
+            Ok(fd) => fd,
+            Err(_) => {
+                // SAFETY: epoll_create takes only a size hint.
+                let fd = cvt(unsafe { libc::epoll_create(32000) }, "epoll_create")?;
+                crate::util::make_socket_closeonexec(fd)?;
+                fd
+            }
+        };
+        let empty = libc::epoll_event { events: 0, u64: 0 };
+        Ok(Box::new(Epoll {
+            epfd,
+            events: vec![empty; INITIAL_NEVENT],
+        }))
+    }
+    // ANCHOR_END: init
+
+    // ANCHOR: apply_one_change
+    /// Tells the kernel about one change, correcting the op table's guesses.
+    /// libevent: `epoll_apply_one_change()`.
+    ///
+    /// - MOD fails with ENOENT: the fd was closed (which dropped it from the interest list) and the
+    ///   number reused; retry as ADD.
+    /// - ADD fails with EEXIST: the fd was closed but its file lives on in a dup, so the kernel still
+    ///   has the old registration under this number; retry as MOD.
+    /// - DEL fails with ENOENT, EBADF or EPERM: the fd is already gone; nothing to undo.
+    pub fn apply_one_change(&mut self, ch: &EventChange) -> Result<()> {
+        let Some((op, mut events)) = epoll_op(ch) else {
+            return Ok(());
+        };
+        if ch.et {
+            events |= libc::EPOLLET as u32;
+        }
+        // libevent zeroes the struct and stores the fd in data.fd: strace shows data={u32=fd, u64=fd}.
+        let mut epev = libc::epoll_event {
+            events,
+            u64: ch.fd as u64,
+        };
+        let err = match self.ctl(op, ch.fd, &mut epev) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let errno = err.raw_os_error();
+        match op {
+            libc::EPOLL_CTL_MOD if errno == Some(libc::ENOENT) => {
+                self.retry(libc::EPOLL_CTL_ADD, ch.fd, &mut epev, "MOD", "ADD")
+            }
+            libc::EPOLL_CTL_ADD if errno == Some(libc::EEXIST) => {
+                self.retry(libc::EPOLL_CTL_MOD, ch.fd, &mut epev, "ADD", "MOD")
+            }
+            libc::EPOLL_CTL_DEL
+                if matches!(errno, Some(libc::ENOENT | libc::EBADF | libc::EPERM)) =>
+            {
+                Ok(())
+            }
+            _ => {
+                // libevent logs this with event_warn(PRINT_CHANGES(...)); the same words go to stderr
+                // here, so the two traces show the same write(2, ...).
+                crate::log::warn(&format!(
+                    "Epoll {}({}) on fd {} failed. Old events were {}; read change was {} ({}); \
+                     write change was {} ({}); close change was {} ({}): {}",
+                    op_name(op),
+                    events,
+                    ch.fd,
+                    ch.old_events.bits(),
+                    change_code(ch.read_change, ch.et),
+                    change_name(ch.read_change),
+                    change_code(ch.write_change, ch.et),
+                    change_name(ch.write_change),
+                    change_code(ch.close_change, ch.et),
+                    change_name(ch.close_change),
+                    crate::log::strerror(&err),
+                ));
+                Err(err)
+            }
+        }
+    }
+    // ANCHOR_END: apply_one_change
+
+    /// The fallback call; if it fails too, libevent warns
+    /// `Epoll MOD(events) on fd retried as ADD; that failed too` (or ADD/MOD swapped).
+    fn retry(&mut self, op: libc::c_int, fd: RawFd, epev: &mut libc::epoll_event, was: &str, now: &str) -> Result<()> {
+        self.ctl(op, fd, epev).inspect_err(|err| {
+            let events = epev.events;
+            crate::log::warn(&format!(
+                "Epoll {was}({events}) on {fd} retried as {now}; that failed too: {}",
+                crate::log::strerror(err)
+            ))
+        })
+    }
+
+    /// One `epoll_ctl` call.
+    fn ctl(&mut self, op: libc::c_int, fd: RawFd, epev: &mut libc::epoll_event) -> Result<()> {
+        // SAFETY: epev is a valid epoll_event for the duration of the call.
+        cvt(unsafe { libc::epoll_ctl(self.epfd, op, fd, epev) }, op_call(op)).map(drop)
+    }
+
+    /// The current size of the events array (libevent's `epollop->nevents`).
+    pub fn nevents(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// How libevent's `epoll_op_to_string` names an op.
+fn op_name(op: libc::c_int) -> &'static str {
+    match op {
+        libc::EPOLL_CTL_ADD => "ADD",
+        libc::EPOLL_CTL_DEL => "DEL",
+        libc::EPOLL_CTL_MOD => "MOD",
+        _ => "???",
+    }
+}
+
+/// The call name an error carries, as a trace would show it.
+fn op_call(op: libc::c_int) -> &'static str {
+    match op {
+        libc::EPOLL_CTL_ADD => "epoll_ctl(EPOLL_CTL_ADD)",
+        libc::EPOLL_CTL_DEL => "epoll_ctl(EPOLL_CTL_DEL)",
+        _ => "epoll_ctl(EPOLL_CTL_MOD)",
+    }
+}
+
+/// The number libevent prints for a change: `EV_CHANGE_ADD` 1, `EV_CHANGE_DEL` 2, ORed with `EV_ET`.
+fn change_code(change: Change, et: bool) -> u16 {
+    let code = match change {
+        Change::None => return 0,
+        Change::Add => 1,
+        Change::Del => 2,
+    };
+    code | if et { EV_ET.bits() } else { 0 }
+}
+
+/// How libevent's `change_to_string` names a change.
+fn change_name(change: Change) -> &'static str {
+    match change {
+        Change::None => "none",
+        Change::Add => "add",
+        Change::Del => "del",
+    }
+}
+
+impl Backend for Epoll {
+    /// libevent: `epoll_nochangelist_add()`.
+    fn add(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
+        self.apply_one_change(&EventChange::new(fd, old, events, Change::Add))
+    }
+
+    /// libevent: `epoll_nochangelist_del()`.
+    fn del(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
+        self.apply_one_change(&EventChange::new(fd, old, events, Change::Del))
+    }
+
+    // ANCHOR: dispatch
+    /// One `epoll_wait`, then the mapping of each result. libevent: `epoll_dispatch()`.
+    fn dispatch(&mut self, timeout: Option<Duration>, ready: &mut Vec<(RawFd, Ev)>) -> Result<()> {
+        let msec = match timeout {
+            None => -1,
+            Some(t) => timeout_msec(t).min(MAX_EPOLL_TIMEOUT_MSEC) as libc::c_int,
+        };
+        let nevents = self.events.len() as libc::c_int;
+        // SAFETY: the array has nevents writable entries.
+        let res = unsafe { libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), nevents, msec) };
+        let n = match cvt(res, "epoll_wait") {
+            Ok(n) => n as usize,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for epev in &self.events[..n] {
+            let what = epev.events as libc::c_int;
+            let ev = if what & libc::EPOLLERR != 0
+                || (what & libc::EPOLLHUP != 0 && what & libc::EPOLLRDHUP == 0)
+            {
+                // An error, or a hang-up without RDHUP: wake readers and writers alike.
+                EV_READ | EV_WRITE
+            } else {
+                let mut ev = Ev::NONE;
+                if what & libc::EPOLLIN != 0 {
+                    ev |= EV_READ;
+                }
+                if what & libc::EPOLLOUT != 0 {
+                    ev |= EV_WRITE;
+                }
+                if what & libc::EPOLLRDHUP != 0 {
+                    ev |= EV_CLOSED;
+                }
+                ev
+            };
+            if !ev.is_empty() {
+                // libevent passes `ev | EV_ET`: evmap ignores EV_ET when it matches events, and an
+                // edge-triggered event's callback sees EV_ET in what it receives.
+                ready.push((epev.u64 as RawFd, ev | EV_ET));
+            }
+        }
+        if n == self.events.len() && n < MAX_NEVENT {
+            // The array was full: more fds may be ready than fit. Double it for next time.
+            let empty = libc::epoll_event { events: 0, u64: 0 };
+            self.events.resize(n * 2, empty);
+        }
+        Ok(())
+    }
+    // ANCHOR_END: dispatch
+}
+
+impl Drop for Epoll {
+    /// libevent: `epoll_dealloc()` (the signal pipe is the base's, closed before this runs).
+    fn drop(&mut self) {
+        // Nothing useful can be done if close fails during teardown; libevent ignores it too.
+        let _ = sys::close(self.epfd);
+    }
+}
+

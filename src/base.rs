@@ -1,0 +1,229 @@
+//! The event base: what `event_base_new` builds and everything else hangs off.
+//! libevent: event.c (`struct event_base`, `event_base_new_with_config`, `event_base_free`,
+//! `event_base_get_method`, `event_base_get_features`, `event_base_priority_init`).
+
+use crate::backend::{Backend, EventOp, Features};
+use crate::config::{self, BaseFlags, Config};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventId};
+use crate::evmap::IoMap;
+use crate::minheap::{HeapIndex, MinHeap};
+use crate::signal::Evsig;
+use crate::time::MonotonicTimer;
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// libevent: `EVENT_MAX_PRIORITIES`.
+pub const EVENT_MAX_PRIORITIES: usize = 256;
+
+/// One slot of the event table; the generation tells a freed-and-reused slot from the event an old
+/// [`EventId`] named.
+#[derive(Default)]
+pub(crate) struct Slot {
+    pub generation: u32,
+    pub event: Option<Event>,
+}
+
+// ANCHOR: base
+/// An event base. libevent: `struct event_base`.
+///
+/// Field order is drop order: the signal pipe is closed before the backend, as `epoll_dealloc()`
+/// calls `evsig_dealloc_()` before closing the epoll fd.
+pub struct Base {
+    /// libevent: `base->sig` (its pipe), held for its lifetime: closed when the base is dropped.
+    #[expect(dead_code, reason = "held only so that its Drop closes the pipe with the base")]
+    pub(crate) sig: Evsig,
+    /// libevent: `base->evsel` + `base->evbase`.
+    pub(crate) backend: Box<dyn Backend>,
+    /// libevent: `base->evsel` (name and features).
+    pub(crate) method: EventOp,
+    /// libevent: `base->flags`.
+    pub(crate) flags: BaseFlags,
+    /// fd → events. libevent: `base->io`.
+    pub(crate) io: IoMap,
+    /// Pending timeouts. libevent: `base->timeheap`.
+    pub(crate) timeheap: MinHeap,
+    /// One FIFO of active events per priority. libevent: `base->activequeues`.
+    pub(crate) activequeues: Vec<VecDeque<EventId>>,
+    /// Events inserted or with a pending timeout. libevent: `base->event_count`.
+    pub(crate) event_count: usize,
+    /// Events on an active queue. libevent: `base->event_count_active`.
+    pub(crate) event_count_active: usize,
+    /// Every event, by [`EventId`] (libevent's events are the caller's memory; here the base owns them).
+    pub(crate) events: Vec<Slot>,
+    pub(crate) free_slots: Vec<u32>,
+    /// libevent: `base->monotonic_timer`.
+    pub(crate) clock: MonotonicTimer,
+    /// The time read once per loop iteration. libevent: `base->tv_cache`.
+    pub(crate) tv_cache: Option<Duration>,
+    /// Scratch list the backend fills with ready fds on each dispatch.
+    pub(crate) ready: Vec<(RawFd, crate::event::Ev)>,
+    /// libevent: `running_loop`, `event_gotterm`, `event_break`, `event_continue`,
+    /// `event_running_priority`.
+    pub(crate) running_loop: bool,
+    pub(crate) event_gotterm: bool,
+    pub(crate) event_break: bool,
+    pub(crate) event_continue: bool,
+    pub(crate) event_running_priority: Option<usize>,
+}
+// ANCHOR_END: base
+
+impl Base {
+    /// A base with the default configuration. libevent: `event_base_new()`.
+    pub fn new() -> Result<Base> {
+        Base::with_config(&Config::new())
+    }
+
+    // ANCHOR: with_config
+    /// A base configured by `cfg`. libevent: `event_base_new_with_config()`.
+    ///
+    /// Walks the preference table and initialises the first backend that is not avoided, has every
+    /// required feature and is not disabled by `EVENT_NO<METHOD>` (unless IGNORE_ENV). A backend
+    /// whose init fails is skipped like a disabled one. Then the signal pipe, then one active queue.
+    pub fn with_config(cfg: &Config) -> Result<Base> {
+        let check_env = !cfg.flags.contains(BaseFlags::IGNORE_ENV);
+        let mut flags = cfg.flags;
+        if check_env && config::getenv("EVENT_PRECISE_TIMER") {
+            flags = flags | BaseFlags::PRECISE_TIMER;
+        }
+        let clock = MonotonicTimer::new(flags.contains(BaseFlags::PRECISE_TIMER));
+
+        let mut chosen = None;
+        let mut failures = Vec::new();
+        for op in &cfg.methods {
+            if cfg.is_avoided(op.name)
+                || !op.features.contains(cfg.require)
+                || (check_env && config::is_method_disabled(op.name))
+            {
+                continue;
+            }
+            match (op.init)() {
+                Ok(backend) => {
+                    chosen = Some((*op, backend));
+                    break;
+                }
+                Err(e) => failures.push(format!("{}: {e}", op.name)),
+            }
+        }
+        let Some((method, backend)) = chosen else {
+            let mut why = String::from("event_base_new_with_config: no event mechanism available");
+            if !failures.is_empty() {
+                why.push_str(&format!(" ({})", failures.join("; ")));
+            }
+            why.push_str(
+                " — check EVENT_NOEPOLL / EVENT_NOPOLL / EVENT_NOSELECT and the config's avoided methods \
+                 and required features",
+            );
+            return Err(Error::Invalid(why));
+        };
+        let sig = Evsig::init()?;
+        if config::getenv("EVENT_SHOW_METHOD") {
+            crate::log::msg(&format!("libevent using: {}", method.name));
+        }
+        Ok(Base {
+            sig,
+            backend,
+            method,
+            flags,
+            io: IoMap::default(),
+            timeheap: MinHeap::default(),
+            activequeues: vec![VecDeque::new()],
+            event_count: 0,
+            event_count_active: 0,
+            events: Vec::new(),
+            free_slots: Vec::new(),
+            clock,
+            tv_cache: None,
+            ready: Vec::new(),
+            running_loop: false,
+            event_gotterm: false,
+            event_break: false,
+            event_continue: false,
+            event_running_priority: None,
+        })
+    }
+    // ANCHOR_END: with_config
+
+    /// The backend's name: "epoll", "poll" or "select". libevent: `event_base_get_method()`.
+    pub fn method(&self) -> &'static str {
+        self.method.name
+    }
+
+    /// The backend's features. libevent: `event_base_get_features()`.
+    pub fn features(&self) -> Features {
+        self.method.features
+    }
+
+    /// Sets the number of priorities (active queues); events then default to the middle one.
+    /// Refused while events are active, or outside 1..256. libevent: `event_base_priority_init()`.
+    pub fn priority_init(&mut self, npriorities: usize) -> Result<()> {
+        if self.event_count_active > 0 {
+            return Err(Error::Invalid(
+                "event_base_priority_init: cannot change priorities while events are active".into(),
+            ));
+        }
+        if npriorities < 1 || npriorities >= EVENT_MAX_PRIORITIES {
+            return Err(Error::Invalid(format!(
+                "event_base_priority_init: {npriorities} priorities; it must be 1 to {}",
+                EVENT_MAX_PRIORITIES - 1
+            )));
+        }
+        self.activequeues = vec![VecDeque::new(); npriorities];
+        Ok(())
+    }
+
+    /// The number of priorities. libevent: `event_base_get_npriorities()`.
+    pub fn npriorities(&self) -> usize {
+        self.activequeues.len()
+    }
+
+    /// The time, from the cache while callbacks run. libevent: `gettime()`.
+    pub(crate) fn gettime(&self) -> Duration {
+        self.tv_cache.unwrap_or_else(|| self.clock.now())
+    }
+
+    /// Reads the clock into the cache (unless NO_CACHE_TIME). libevent: `update_time_cache()`.
+    pub(crate) fn update_time_cache(&mut self) {
+        self.tv_cache = None;
+        if !self.flags.contains(BaseFlags::NO_CACHE_TIME) {
+            self.tv_cache = Some(self.clock.now());
+        }
+    }
+
+    /// The event an id names, or an error saying it was freed.
+    pub(crate) fn ev(&self, id: EventId) -> Result<&Event> {
+        self.events
+            .get(id.index as usize)
+            .filter(|slot| slot.generation == id.generation)
+            .and_then(|slot| slot.event.as_ref())
+            .ok_or_else(|| stale(id))
+    }
+
+    /// Mutable access to the event an id names.
+    pub(crate) fn ev_mut(&mut self, id: EventId) -> Result<&mut Event> {
+        self.events
+            .get_mut(id.index as usize)
+            .filter(|slot| slot.generation == id.generation)
+            .and_then(|slot| slot.event.as_mut())
+            .ok_or_else(|| stale(id))
+    }
+}
+
+/// The error for an [`EventId`] whose event was freed (libevent would touch freed memory).
+fn stale(id: EventId) -> Error {
+    Error::Invalid(format!(
+        "event {id:?} does not exist: it was freed (event_free) or belongs to another base"
+    ))
+}
+
+/// The heap writes each event's position into the event itself.
+pub(crate) struct Positions<'a>(pub &'a mut [Slot]);
+
+impl HeapIndex for Positions<'_> {
+    fn set_heap_index(&mut self, id: EventId, index: usize) {
+        if let Some(ev) = self.0[id.index as usize].event.as_mut() {
+            ev.heap_index = index;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! How a base is configured before it exists. libevent: `struct event_config` and
+//! `event_config_new`, `event_config_avoid_method`, `event_config_require_features`,
+//! `event_config_set_flag` (event.c), plus the environment variables `event_base_new_with_config` reads.
+
+use crate::backend::{EventOp, Features, PREFERENCE};
+
+/// Flags of a base. libevent: `enum event_base_config_flag` (`EVENT_BASE_FLAG_*`).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct BaseFlags(u8);
+
+impl BaseFlags {
+    /// Do not read `EVENT_NO<METHOD>` / `EVENT_PRECISE_TIMER` from the environment.
+    /// libevent: `EVENT_BASE_FLAG_IGNORE_ENV`.
+    pub const IGNORE_ENV: BaseFlags = BaseFlags(0x02);
+    /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
+    /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
+    pub const NO_CACHE_TIME: BaseFlags = BaseFlags(0x08);
+    /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
+    /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
+    pub const PRECISE_TIMER: BaseFlags = BaseFlags(0x20);
+
+    /// `true` when every flag of `other` is set.
+    pub const fn contains(self, other: BaseFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for BaseFlags {
+    type Output = BaseFlags;
+    fn bitor(self, rhs: BaseFlags) -> BaseFlags {
+        BaseFlags(self.0 | rhs.0)
+    }
+}
+
+/// A builder for [`Base::with_config`](crate::Base::with_config). libevent: `struct event_config`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) avoid: Vec<String>,
+    pub(crate) require: Features,
+    pub(crate) flags: BaseFlags,
+    pub(crate) methods: Vec<EventOp>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// A configuration that changes nothing. libevent: `event_config_new()`.
+    pub fn new() -> Config {
+        Config {
+            avoid: Vec::new(),
+            require: Features::NONE,
+            flags: BaseFlags::default(),
+            methods: PREFERENCE.to_vec(),
+        }
+    }
+
+    /// Never use the backend called `method` ("epoll", "poll", "select").
+    /// libevent: `event_config_avoid_method()`.
+    pub fn avoid_method(mut self, method: &str) -> Config {
+        self.avoid.push(method.to_owned());
+        self
+    }
+
+    /// Only use a backend that has all of `features`. libevent: `event_config_require_features()`.
+    pub fn require_features(mut self, features: Features) -> Config {
+        self.require = self.require | features;
+        self
+    }
+
+    /// Sets a base flag. libevent: `event_config_set_flag()`.
+    pub fn set_flag(mut self, flag: BaseFlags) -> Config {
+        self.flags = self.flags | flag;
+        self
+    }
+
+    /// Replaces the preference table (the labs install a learner's backend this way). libevent has no
+    /// such call: its table is compiled in.
+    pub fn methods(mut self, methods: &[EventOp]) -> Config {
+        self.methods = methods.to_vec();
+        self
+    }
+
+    /// `true` if `method` was avoided. libevent: `event_config_is_avoided_method()`.
+    pub(crate) fn is_avoided(&self, method: &str) -> bool {
+        self.avoid.iter().any(|m| m == method)
+    }
+}
+
+// ANCHOR: env
+/// Reads an environment variable the way libevent's `evutil_getenv_()` does (ignored for set-uid
+/// programs there; minievent has no such case).
+pub(crate) fn getenv(name: &str) -> bool {
+    std::env::var_os(name).is_some()
+}
+
+/// `true` when `EVENT_NO<METHOD>` (upper-cased) is set, e.g. `EVENT_NOEPOLL`.
+/// libevent: `event_is_method_disabled()`.
+pub(crate) fn is_method_disabled(method: &str) -> bool {
+    getenv(&format!("EVENT_NO{}", method.to_ascii_uppercase()))
+}
+// ANCHOR_END: env

@@ -1,0 +1,416 @@
+//! Events: what `event_new` creates and `event_add` / `event_del` / `event_active` act on.
+//! libevent: event.c (`event_new`, `event_assign`, `event_add_nolock_`, `event_del_nolock_`,
+//! `event_active_nolock_`, `event_pending`, `event_free`) and include/event2/event.h (the `EV_*` flags).
+
+use crate::base::Base;
+use crate::error::{Error, Result};
+use std::fmt;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+// ANCHOR: ev_flags
+/// A set of `EV_*` flags: what an event waits for, and what made it fire. libevent: `short events`.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Ev(u16);
+
+/// The event's timeout expired (only ever in what a callback receives). libevent: `EV_TIMEOUT`.
+pub const EV_TIMEOUT: Ev = Ev(0x01);
+/// The fd is readable. libevent: `EV_READ`.
+pub const EV_READ: Ev = Ev(0x02);
+/// The fd is writable. libevent: `EV_WRITE`.
+pub const EV_WRITE: Ev = Ev(0x04);
+/// A signal arrived (signal events arrive with a later chapter). libevent: `EV_SIGNAL`.
+pub const EV_SIGNAL: Ev = Ev(0x08);
+/// The event stays pending after it fires. libevent: `EV_PERSIST`.
+pub const EV_PERSIST: Ev = Ev(0x10);
+/// Edge-triggered, where the backend supports it. libevent: `EV_ET`.
+pub const EV_ET: Ev = Ev(0x20);
+/// The peer closed its end (detected early, with EPOLLRDHUP / POLLRDHUP). libevent: `EV_CLOSED`.
+pub const EV_CLOSED: Ev = Ev(0x80);
+// ANCHOR_END: ev_flags
+
+impl Ev {
+    /// No flag.
+    pub const NONE: Ev = Ev(0);
+
+    /// The raw bits, as libevent's `short`.
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+    /// Flags from raw bits (unknown bits are kept, so validation can refuse them).
+    pub const fn from_bits(bits: u16) -> Ev {
+        Ev(bits)
+    }
+    /// `true` when every flag of `other` is set.
+    pub const fn contains(self, other: Ev) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// `true` when any flag of `other` is set.
+    pub const fn intersects(self, other: Ev) -> bool {
+        self.0 & other.0 != 0
+    }
+    /// `true` when no flag is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// `self` without the flags of `other`.
+    pub const fn without(self, other: Ev) -> Ev {
+        Ev(self.0 & !other.0)
+    }
+}
+
+impl std::ops::BitOr for Ev {
+    type Output = Ev;
+    fn bitor(self, rhs: Ev) -> Ev {
+        Ev(self.0 | rhs.0)
+    }
+}
+impl std::ops::BitOrAssign for Ev {
+    fn bitor_assign(&mut self, rhs: Ev) {
+        self.0 |= rhs.0;
+    }
+}
+impl std::ops::BitAnd for Ev {
+    type Output = Ev;
+    fn bitand(self, rhs: Ev) -> Ev {
+        Ev(self.0 & rhs.0)
+    }
+}
+
+impl fmt::Debug for Ev {
+    /// `EV_READ|EV_PERSIST`, or `0` for the empty set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(Ev, &str); 7] = [
+            (EV_TIMEOUT, "EV_TIMEOUT"),
+            (EV_READ, "EV_READ"),
+            (EV_WRITE, "EV_WRITE"),
+            (EV_SIGNAL, "EV_SIGNAL"),
+            (EV_PERSIST, "EV_PERSIST"),
+            (EV_ET, "EV_ET"),
+            (EV_CLOSED, "EV_CLOSED"),
+        ];
+        let names: Vec<&str> = NAMES
+            .iter()
+            .filter(|(bit, _)| self.contains(*bit))
+            .map(|(_, name)| *name)
+            .collect();
+        if names.is_empty() {
+            f.write_str("0")
+        } else {
+            f.write_str(&names.join("|"))
+        }
+    }
+}
+
+/// A handle to an event owned by a [`Base`]. libevent: `struct event *`.
+///
+/// It is also what `event_self_cbarg()` gives a libevent callback: every minievent callback receives
+/// its own `EventId`, so it can delete, re-add or free its event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct EventId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// A callback: `(base, fd, what fired, the event itself)`.
+/// libevent: `void (*)(evutil_socket_t fd, short what, void *arg)`, with the base reachable through the
+/// arg and the event through `event_self_cbarg()`.
+pub type Callback = Box<dyn FnMut(&mut Base, RawFd, Ev, EventId)>;
+
+// ANCHOR: evlist
+/// Which of the base's structures the event is on. libevent: `ev_flags` (`EVLIST_*`).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct EvList {
+    /// Added: counted in evmap, watched by the backend. libevent: `EVLIST_INSERTED`.
+    pub inserted: bool,
+    /// On an active queue, its callback about to run. libevent: `EVLIST_ACTIVE`.
+    pub active: bool,
+    /// On the timeout min-heap. libevent: `EVLIST_TIMEOUT`.
+    pub timeout: bool,
+}
+// ANCHOR_END: evlist
+
+/// The state of one event. libevent: `struct event`.
+pub(crate) struct Event {
+    /// libevent: `ev_fd` (-1 for a pure timer).
+    pub fd: RawFd,
+    /// What it waits for. libevent: `ev_events`.
+    pub events: Ev,
+    /// Taken out while it runs, so the callback can get `&mut Base`. libevent: `ev_callback` + `ev_arg`.
+    pub callback: Option<Callback>,
+    /// libevent: `ev_flags`.
+    pub list: EvList,
+    /// What made it active. libevent: `ev_res`.
+    pub res: Ev,
+    /// Its active queue. libevent: `ev_pri`.
+    pub pri: usize,
+    /// When its timeout expires, on the base's monotonic clock. libevent: `ev_timeout`.
+    pub deadline: Duration,
+    /// The relative timeout an EV_PERSIST event re-arms with. libevent: `ev_io_timeout`.
+    pub io_timeout: Option<Duration>,
+    /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
+    pub heap_index: usize,
+}
+
+// ANCHOR: event_assign
+/// The checks `event_assign()` makes before an event exists, plus minievent's own (see Divergences).
+pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
+    let known = EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_PERSIST | EV_ET | EV_CLOSED;
+    if !known.contains(events) {
+        return Err(Error::Invalid(format!(
+            "event_new: unknown flag bits {:#x}",
+            events.without(known).bits()
+        )));
+    }
+    if events.contains(EV_SIGNAL) {
+        if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
+            // libevent's own words (event_assign).
+            return Err(Error::Invalid(
+                "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED".into(),
+            ));
+        }
+        return Err(Error::Invalid(
+            "event_new: EV_SIGNAL events are not implemented yet in minievent (signal.rs comes with a \
+             later chapter)"
+                .into(),
+        ));
+    }
+    if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) && fd < 0 {
+        return Err(Error::Invalid(format!(
+            "event_new: fd {fd} is not a file descriptor; EV_READ, EV_WRITE and EV_CLOSED need one \
+             (use fd -1 only for a pure timer)"
+        )));
+    }
+    Ok(())
+}
+// ANCHOR_END: event_assign
+
+impl Event {
+    /// A new, non-pending event. libevent: `event_assign()` (`ev_flags = EVLIST_INIT`, middle priority).
+    pub fn new(fd: RawFd, events: Ev, callback: Callback, pri: usize) -> Event {
+        Event {
+            fd,
+            events,
+            callback: Some(callback),
+            list: EvList::default(),
+            res: Ev::NONE,
+            pri,
+            deadline: Duration::ZERO,
+            io_timeout: None,
+            heap_index: usize::MAX,
+        }
+    }
+
+    /// Waits on an fd (not a pure timer). libevent: `ev_events & (EV_READ|EV_WRITE|EV_CLOSED)`.
+    pub fn is_io(&self) -> bool {
+        self.events.intersects(EV_READ | EV_WRITE | EV_CLOSED)
+    }
+}
+
+impl Base {
+    // ANCHOR: event_new
+    /// Creates an event: no syscall, nothing registered — the event is only *initialized*.
+    /// The callback receives `(base, fd, what, its own EventId)`. libevent: `event_new()` /
+    /// `event_assign()` (with `event_self_cbarg()`).
+    pub fn event_new<F>(&mut self, fd: RawFd, events: Ev, callback: F) -> Result<EventId>
+    where
+        F: FnMut(&mut Base, RawFd, Ev, EventId) + 'static,
+    {
+        validate(fd, events)?;
+        let event = Event::new(fd, events, Box::new(callback), self.activequeues.len() / 2);
+        let index = match self.free_slots.pop() {
+            Some(index) => index,
+            None => {
+                self.events.push(Default::default());
+                u32::try_from(self.events.len() - 1).expect("more than 2^32 events")
+            }
+        };
+        let slot = &mut self.events[index as usize];
+        slot.event = Some(event);
+        Ok(EventId {
+            index,
+            generation: slot.generation,
+        })
+    }
+    // ANCHOR_END: event_new
+
+    /// Deletes the event if pending and releases it; its id becomes invalid. libevent: `event_free()`.
+    pub fn event_free(&mut self, id: EventId) -> Result<()> {
+        self.event_del(id)?;
+        let slot = &mut self.events[id.index as usize];
+        slot.event = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free_slots.push(id.index);
+        Ok(())
+    }
+
+    // ANCHOR: event_add
+    /// Makes the event pending: registers its fd (through evmap and the backend) and, with a
+    /// `timeout`, schedules it on the heap — replacing an earlier timeout. Adding an event that is
+    /// already pending only updates the timeout. libevent: `event_add()` → `event_add_nolock_()`.
+    pub fn event_add(&mut self, id: EventId, timeout: Option<Duration>) -> Result<()> {
+        let ev = self.ev(id)?;
+        let (fd, events, list) = (ev.fd, ev.events, ev.list);
+        if ev.is_io() && !list.inserted && !list.active {
+            self.io.add(self.backend.as_mut(), fd, id, events)?;
+            self.ev_mut(id)?.list.inserted = true;
+            self.event_count += 1;
+        }
+        if let Some(tv) = timeout {
+            let now = self.gettime();
+            let ev = self.ev_mut(id)?;
+            if events.contains(EV_PERSIST) {
+                ev.io_timeout = Some(tv);
+            }
+            self.schedule_timeout(id, now + tv)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: event_add
+
+    /// Puts the event on the heap at `deadline`, taking it off first if it was already there, and
+    /// off the active queue if it was active because of a timeout. libevent: the timeout half of
+    /// `event_add_nolock_()` (with `tv_is_absolute` when `event_persist_closure` re-arms).
+    pub(crate) fn schedule_timeout(&mut self, id: EventId, deadline: Duration) -> Result<()> {
+        let ev = self.ev(id)?;
+        let (list, res) = (ev.list, ev.res);
+        if list.timeout {
+            self.remove_timeout(id);
+        }
+        if list.active && res.contains(EV_TIMEOUT) {
+            self.remove_active(id);
+        }
+        let deadline = truncate_to_micros(deadline);
+        let ev = self.ev_mut(id)?;
+        ev.deadline = deadline;
+        ev.list.timeout = true;
+        self.event_count += 1;
+        let Base { timeheap, events, .. } = self;
+        timeheap.push((deadline, id), &mut crate::base::Positions(events));
+        Ok(())
+    }
+
+    // ANCHOR: event_del
+    /// Makes the event non-pending: off the heap, off its active queue, out of evmap (which may tell
+    /// the backend). Deleting a non-pending event does nothing. libevent: `event_del()` →
+    /// `event_del_nolock_()`.
+    pub fn event_del(&mut self, id: EventId) -> Result<()> {
+        let ev = self.ev(id)?;
+        let (fd, events, list) = (ev.fd, ev.events, ev.list);
+        if list.timeout {
+            self.remove_timeout(id);
+        }
+        if list.active {
+            self.remove_active(id);
+        }
+        if list.inserted {
+            self.ev_mut(id)?.list.inserted = false;
+            self.event_count -= 1;
+            self.io.del(self.backend.as_mut(), fd, id, events)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: event_del
+
+    /// Makes the event active by hand, as if `what` had happened; it runs on the next loop iteration
+    /// (or now, if the loop is running). libevent: `event_active()`.
+    pub fn event_active(&mut self, id: EventId, what: Ev) -> Result<()> {
+        self.ev(id)?;
+        self.activate(id, what);
+        Ok(())
+    }
+
+    // ANCHOR: activate
+    /// Puts the event on its priority's active queue with `res`, or merges `res` into it if it is
+    /// already there. libevent: `event_active_nolock_()`.
+    pub(crate) fn activate(&mut self, id: EventId, res: Ev) {
+        let running = self.event_running_priority;
+        let ev = self.ev_mut(id).expect("activating an event that exists");
+        if ev.list.active {
+            ev.res |= res;
+            return;
+        }
+        ev.res = res;
+        ev.list.active = true;
+        let pri = ev.pri;
+        if running.is_some_and(|running| pri < running) {
+            // A more urgent event became active while a less urgent queue runs: go back to it.
+            self.event_continue = true;
+        }
+        self.activequeues[pri].push_back(id);
+        self.event_count_active += 1;
+    }
+    // ANCHOR_END: activate
+
+    /// Takes the event off its active queue. libevent: `event_queue_remove_active()`.
+    pub(crate) fn remove_active(&mut self, id: EventId) {
+        let ev = self.ev_mut(id).expect("removing an event that exists");
+        ev.list.active = false;
+        let pri = ev.pri;
+        let queue = &mut self.activequeues[pri];
+        let at = queue.iter().position(|&e| e == id).expect("an active event is on its queue");
+        queue.remove(at);
+        self.event_count_active -= 1;
+    }
+
+    /// Takes the event off the timeout heap. libevent: `event_queue_remove_timeout()`.
+    pub(crate) fn remove_timeout(&mut self, id: EventId) {
+        let ev = self.ev_mut(id).expect("removing the timeout of an event that exists");
+        ev.list.timeout = false;
+        let at = ev.heap_index;
+        self.event_count -= 1;
+        let Base { timeheap, events, .. } = self;
+        timeheap.erase(at, &mut crate::base::Positions(events));
+    }
+
+    /// What the event is pending or active for, restricted to `what`: `EV_READ`/`EV_WRITE`/`EV_CLOSED`
+    /// when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
+    /// libevent: `event_pending()`.
+    pub fn event_pending(&self, id: EventId, what: Ev) -> Result<Ev> {
+        let ev = self.ev(id)?;
+        let mut flags = Ev::NONE;
+        if ev.list.inserted {
+            flags |= ev.events & (EV_READ | EV_WRITE | EV_CLOSED);
+        }
+        if ev.list.active {
+            flags |= ev.res;
+        }
+        if ev.list.timeout {
+            flags |= EV_TIMEOUT;
+        }
+        Ok(flags & what)
+    }
+
+    /// Sets the event's priority (0 runs first). Refused while the event is active or when `pri` is
+    /// out of range. libevent: `event_priority_set()`.
+    pub fn event_priority_set(&mut self, id: EventId, pri: usize) -> Result<()> {
+        let npriorities = self.activequeues.len();
+        let ev = self.ev_mut(id)?;
+        if ev.list.active {
+            return Err(Error::Invalid("event_priority_set: the event is active".into()));
+        }
+        if pri >= npriorities {
+            return Err(Error::Invalid(format!(
+                "event_priority_set: priority {pri} but the base has {npriorities} (event_base_priority_init)"
+            )));
+        }
+        ev.pri = pri;
+        Ok(())
+    }
+
+    /// The event's fd. libevent: `event_get_fd()`.
+    pub fn event_get_fd(&self, id: EventId) -> Result<RawFd> {
+        Ok(self.ev(id)?.fd)
+    }
+
+    /// The flags the event was created with. libevent: `event_get_events()`.
+    pub fn event_get_events(&self, id: EventId) -> Result<Ev> {
+        Ok(self.ev(id)?.events)
+    }
+}
+
+/// libevent keeps times in a `timeval`: microseconds. Truncating the same way keeps the heap's order
+/// among equal deadlines the same as libevent's.
+fn truncate_to_micros(t: Duration) -> Duration {
+    Duration::new(t.as_secs(), t.subsec_micros() * 1000)
+}

@@ -1,0 +1,156 @@
+//! The fd → events map. libevent: evmap.c (`struct event_io_map`, `struct evmap_io`,
+//! `evmap_io_add_`, `evmap_io_del_`, `evmap_io_active_`).
+//!
+//! Several events may wait on one fd. The backend must hear only about the *first* reader, writer or
+//! closer arriving and the *last* one leaving; evmap keeps a count of each per fd to decide that.
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev, EventId};
+use std::os::fd::RawFd;
+
+// ANCHOR: evmap_io
+/// One fd's slot. libevent: `struct evmap_io`.
+#[derive(Default, Debug)]
+pub struct EvmapIo {
+    /// Events on this fd, most recently added first (libevent inserts at the list head).
+    pub events: Vec<(EventId, Ev)>,
+    /// How many of them wait for EV_READ. libevent: `nread`.
+    pub nread: u16,
+    /// How many wait for EV_WRITE. libevent: `nwrite`.
+    pub nwrite: u16,
+    /// How many wait for EV_CLOSED. libevent: `nclose`.
+    pub nclose: u16,
+}
+// ANCHOR_END: evmap_io
+
+impl EvmapIo {
+    /// The kinds this fd is watched for: `EV_READ | EV_WRITE | EV_CLOSED` where the count is non-zero.
+    pub fn old_events(&self) -> Ev {
+        let mut old = Ev::NONE;
+        if self.nread > 0 {
+            old |= EV_READ;
+        }
+        if self.nwrite > 0 {
+            old |= EV_WRITE;
+        }
+        if self.nclose > 0 {
+            old |= EV_CLOSED;
+        }
+        old
+    }
+}
+
+/// Every fd's slot, indexed by fd (libevent's array variant, used where fds are small integers).
+/// libevent: `struct event_io_map`.
+#[derive(Default)]
+pub struct IoMap {
+    slots: Vec<EvmapIo>,
+}
+
+/// The counts for one kind of interest, returned by [`count`]: (new count, became-first-or-last).
+fn count(n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
+    if !wanted {
+        return Ok((n, false));
+    }
+    if up {
+        let n = n.checked_add(1).ok_or_else(|| {
+            Error::Invalid("Too many events reading or writing on one fd (more than 65535)".into())
+        })?;
+        Ok((n, n == 1))
+    } else {
+        let n = n.checked_sub(1).expect("evmap count underflow: an event was deleted twice");
+        Ok((n, n == 0))
+    }
+}
+
+impl IoMap {
+    /// The slot of `fd`, if it ever had an event.
+    pub fn get(&self, fd: RawFd) -> Option<&EvmapIo> {
+        usize::try_from(fd).ok().and_then(|i| self.slots.get(i))
+    }
+
+    // ANCHOR: add
+    /// Counts a new event on `fd` and tells the backend when a kind gets its first event.
+    /// Returns `true` when the backend was told. libevent: `evmap_io_add_()`.
+    pub fn add(&mut self, backend: &mut dyn Backend, fd: RawFd, id: EventId, events: Ev) -> Result<bool> {
+        let index = usize::try_from(fd).map_err(|_| Error::Invalid(format!("evmap: negative fd {fd}")))?;
+        if index >= self.slots.len() {
+            self.slots.resize_with(index + 1, EvmapIo::default);
+        }
+        let ctx = &mut self.slots[index];
+        let old = ctx.old_events();
+        let (nread, first_read) = count(ctx.nread, events.contains(EV_READ), true)?;
+        let (nwrite, first_write) = count(ctx.nwrite, events.contains(EV_WRITE), true)?;
+        let (nclose, first_close) = count(ctx.nclose, events.contains(EV_CLOSED), true)?;
+        if let Some(&(_, other)) = ctx.events.first() {
+            if other.contains(EV_ET) != events.contains(EV_ET) {
+                return Err(Error::Invalid(format!(
+                    "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
+                )));
+            }
+        }
+        let mut res = Ev::NONE;
+        for (first, kind) in [(first_read, EV_READ), (first_write, EV_WRITE), (first_close, EV_CLOSED)] {
+            if first {
+                res |= kind;
+            }
+        }
+        if !res.is_empty() {
+            backend.add(fd, old, (events & EV_ET) | res)?;
+        }
+        ctx.nread = nread;
+        ctx.nwrite = nwrite;
+        ctx.nclose = nclose;
+        ctx.events.insert(0, (id, events));
+        Ok(!res.is_empty())
+    }
+    // ANCHOR_END: add
+
+    // ANCHOR: del
+    /// Forgets an event on `fd` and tells the backend when a kind loses its last event.
+    /// The event leaves the map even when the backend fails, as in libevent. libevent: `evmap_io_del_()`.
+    pub fn del(&mut self, backend: &mut dyn Backend, fd: RawFd, id: EventId, events: Ev) -> Result<bool> {
+        let ctx = usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .expect("evmap_io_del_ on an fd that was never added");
+        let old = ctx.old_events();
+        let (nread, last_read) = count(ctx.nread, events.contains(EV_READ), false)?;
+        let (nwrite, last_write) = count(ctx.nwrite, events.contains(EV_WRITE), false)?;
+        let (nclose, last_close) = count(ctx.nclose, events.contains(EV_CLOSED), false)?;
+        let mut res = Ev::NONE;
+        for (last, kind) in [(last_read, EV_READ), (last_write, EV_WRITE), (last_close, EV_CLOSED)] {
+            if last {
+                res |= kind;
+            }
+        }
+        let told = if res.is_empty() {
+            Ok(false)
+        } else {
+            backend.del(fd, old, (events & EV_ET) | res).map(|()| true)
+        };
+        ctx.nread = nread;
+        ctx.nwrite = nwrite;
+        ctx.nclose = nclose;
+        ctx.events.retain(|&(e, _)| e != id);
+        told
+    }
+    // ANCHOR_END: del
+
+    // ANCHOR: active
+    /// The events on `fd` that `ready` concerns, head of the list first, each with what it gets.
+    /// The base activates them in this order. libevent: `evmap_io_active_()`.
+    pub fn active(&self, fd: RawFd, ready: Ev) -> Vec<(EventId, Ev)> {
+        self.get(fd)
+            .map(|ctx| {
+                ctx.events
+                    .iter()
+                    .filter(|(_, events)| events.intersects(ready.without(EV_ET)))
+                    .map(|&(id, events)| (id, events & ready))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    // ANCHOR_END: active
+}

@@ -1,0 +1,71 @@
+//! # minievent — libevent 2.1.12's core, read and rebuilt in Rust
+//!
+//! minievent re-implements the part of libevent that its four basic calls use — `event_base_new`,
+//! `event_new`, `event_add`, `event_base_dispatch` — on raw `libc` calls, one file per libevent
+//! concept, so that both can be read side by side and their system-call traces compared line by line.
+//! The book in `book/` walks through it; `traces/` holds the recorded traces of both.
+//!
+//! ```no_run
+//! use minievent::{Base, EV_READ, EV_PERSIST};
+//! # fn main() -> minievent::Result<()> {
+//! let mut base = Base::new()?;                                        // event_base_new()
+//! let ev = base.event_new(0, EV_READ | EV_PERSIST, |base, fd, what, me| {   // event_new()
+//!     println!("fd {fd} is ready: {what:?}");
+//!     base.event_free(me).unwrap();
+//! })?;
+//! base.event_add(ev, None)?;                                          // event_add()
+//! base.dispatch()?;                                                   // event_base_dispatch()
+//! # Ok(()) }
+//! ```
+//!
+//! ## libevent → minievent
+//!
+//! | libevent | minievent | file |
+//! |---|---|---|
+//! | `struct event_base`, `event_base_new[_with_config]` | [`Base`], [`Base::new`], [`Base::with_config`] | base.rs |
+//! | `event_base_get_method`, `_get_features` | [`Base::method`], [`Base::features`] | base.rs |
+//! | `event_base_priority_init`, `event_priority_set` | [`Base::priority_init`], [`Base::event_priority_set`] | base.rs, event.rs |
+//! | `struct event_config`, `event_config_avoid_method`, `_require_features`, `_set_flag` | [`Config`] | config.rs |
+//! | `EVENT_BASE_FLAG_*` | [`BaseFlags`] | config.rs |
+//! | `struct eventop`, `eventops[]` | [`Backend`], [`EventOp`], [`backend::PREFERENCE`] | backend/mod.rs |
+//! | `epollops`, `pollops`, `selectops` | [`backend::epoll::Epoll`], [`backend::poll::Poll`], [`backend::select::Select`] | backend/ |
+//! | `epoll_op_table`, `epoll_apply_one_change` | [`backend::epoll::epoll_op`], [`backend::epoll::Epoll::apply_one_change`] | backend/epoll.rs |
+//! | `EV_FEATURE_*` | [`Features`] | backend/mod.rs |
+//! | `struct event`, `event_new`, `event_assign`, `event_self_cbarg` | [`EventId`], [`Base::event_new`] (callbacks get their own id) | event.rs |
+//! | `event_add`, `event_del`, `event_active`, `event_pending`, `event_free` | [`Base::event_add`], [`Base::event_del`], [`Base::event_active`], [`Base::event_pending`], [`Base::event_free`] | event.rs |
+//! | `EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_PERSIST`, `EV_ET`, `EV_TIMEOUT`, `EV_SIGNAL` | the same names, of type [`Ev`] | event.rs |
+//! | `struct evmap_io`, `evmap_io_add_`, `_del_`, `_active_` | [`evmap::EvmapIo`], [`evmap::IoMap::add`], [`evmap::IoMap::del`], [`evmap::IoMap::active`] | evmap.rs |
+//! | `struct min_heap` | [`minheap::MinHeap`] | minheap.rs |
+//! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`], [`LoopFlags`] | loop.rs |
+//! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | loop.rs |
+//! | `evsig_init_` (the signal pipe) | [`signal::Evsig`] | signal.rs |
+//! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
+//! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |
+//! | `event_warn`, `event_msgx` | [`log`] | log.rs |
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!(
+    "minievent supports Linux on x86_64 only: it calls epoll and compares syscall traces recorded there"
+);
+
+pub mod backend;
+pub mod base;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod evmap;
+pub mod log;
+#[path = "loop.rs"]
+pub mod event_loop;
+pub mod minheap;
+pub mod signal;
+pub mod sys;
+pub mod time;
+pub mod util;
+
+pub use backend::{Backend, EventOp, Features};
+pub use base::Base;
+pub use config::{BaseFlags, Config};
+pub use error::{Error, Result};
+pub use event::{EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId};
+pub use event_loop::{LoopExit, LoopFlags};

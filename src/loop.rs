@@ -1,0 +1,283 @@
+//! The event loop. libevent: event.c (`event_base_loop`, `event_base_dispatch`, `timeout_next`,
+//! `timeout_process`, `event_process_active`, `event_process_active_single_queue`,
+//! `event_persist_closure`, `event_base_loopexit`, `event_base_loopbreak`, `event_base_once`).
+
+use crate::base::Base;
+use crate::error::{Error, Result};
+use crate::event::{EV_PERSIST, EV_TIMEOUT, Ev, EventId};
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// How [`Base::run`] behaves. libevent: the `flags` of `event_base_loop()` (`EVLOOP_*`).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct LoopFlags(u8);
+
+impl LoopFlags {
+    /// Run until no event is pending, or until loopexit / loopbreak.
+    pub const NONE: LoopFlags = LoopFlags(0);
+    /// Wait for events, run the active ones, then return. libevent: `EVLOOP_ONCE`.
+    pub const ONCE: LoopFlags = LoopFlags(0x01);
+    /// Do not wait: run whatever is ready now, then return. libevent: `EVLOOP_NONBLOCK`.
+    pub const NONBLOCK: LoopFlags = LoopFlags(0x02);
+    /// Keep looping even when nothing is pending. libevent: `EVLOOP_NO_EXIT_ON_EMPTY`.
+    pub const NO_EXIT_ON_EMPTY: LoopFlags = LoopFlags(0x04);
+
+    /// `true` when every flag of `other` is set.
+    pub const fn contains(self, other: LoopFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for LoopFlags {
+    type Output = LoopFlags;
+    fn bitor(self, rhs: LoopFlags) -> LoopFlags {
+        LoopFlags(self.0 | rhs.0)
+    }
+}
+
+// ANCHOR: loop_exit
+/// Why the loop returned. libevent's `event_base_loop()` returns 0, 1 or -1; -1 is an `Err` here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopExit {
+    /// loopexit or loopbreak was called, or ONCE / NONBLOCK finished its pass. libevent: `0`.
+    Done,
+    /// No event was pending or active, so there was nothing to wait for. libevent: `1`.
+    NoEvents,
+}
+
+impl LoopExit {
+    /// The number libevent returns for this outcome.
+    pub fn code(self) -> i32 {
+        match self {
+            LoopExit::Done => 0,
+            LoopExit::NoEvents => 1,
+        }
+    }
+}
+// ANCHOR_END: loop_exit
+
+impl Base {
+    /// Runs the loop until no event is pending, or loopexit / loopbreak.
+    /// libevent: `event_base_dispatch()` (= `event_base_loop(base, 0)`).
+    pub fn dispatch(&mut self) -> Result<LoopExit> {
+        self.run(LoopFlags::NONE)
+    }
+
+    // ANCHOR: run
+    /// The event loop. libevent: `event_base_loop()`.
+    ///
+    /// Each iteration: stop if loopexit/loopbreak was called; compute how long the backend may wait
+    /// (until the earliest timeout, zero if something is already active or NONBLOCK, forever if no
+    /// timeout is pending); return [`LoopExit::NoEvents`] if nothing at all is pending; let the backend
+    /// wait and activate what is ready; activate expired timeouts; run the active callbacks.
+    pub fn run(&mut self, flags: LoopFlags) -> Result<LoopExit> {
+        if self.running_loop {
+            return Err(Error::Invalid(
+                "event_base_loop: reentrant invocation.  Only one event_base_loop can run on each \
+                 event_base at once."
+                    .into(),
+            ));
+        }
+        self.running_loop = true;
+        self.tv_cache = None;
+        self.event_gotterm = false;
+        self.event_break = false;
+        let result = self.run_iterations(flags);
+        self.tv_cache = None;
+        self.running_loop = false;
+        result
+    }
+
+    fn run_iterations(&mut self, flags: LoopFlags) -> Result<LoopExit> {
+        loop {
+            self.event_continue = false;
+            if self.event_gotterm || self.event_break {
+                return Ok(LoopExit::Done);
+            }
+            let timeout = if self.event_count_active == 0 && !flags.contains(LoopFlags::NONBLOCK) {
+                self.timeout_next()
+            } else {
+                Some(Duration::ZERO)
+            };
+            if !flags.contains(LoopFlags::NO_EXIT_ON_EMPTY)
+                && self.event_count == 0
+                && self.event_count_active == 0
+            {
+                return Ok(LoopExit::NoEvents);
+            }
+            self.tv_cache = None;
+            let mut ready = std::mem::take(&mut self.ready);
+            ready.clear();
+            let waited = self.backend.dispatch(timeout, &mut ready);
+            for &(fd, what) in &ready {
+                for (id, res) in self.io.active(fd, what) {
+                    self.activate(id, res);
+                }
+            }
+            self.ready = ready;
+            waited?;
+            self.update_time_cache();
+            self.timeout_process();
+            if self.event_count_active > 0 {
+                let n = self.process_active();
+                if flags.contains(LoopFlags::ONCE) && self.event_count_active == 0 && n != 0 {
+                    return Ok(LoopExit::Done);
+                }
+            } else if flags.contains(LoopFlags::NONBLOCK) {
+                return Ok(LoopExit::Done);
+            }
+        }
+    }
+    // ANCHOR_END: run
+
+    // ANCHOR: timeout_next
+    /// How long the backend may wait: until the earliest deadline (zero if it passed), or `None`
+    /// (forever) when no timeout is pending. libevent: `timeout_next()`.
+    fn timeout_next(&self) -> Option<Duration> {
+        let (deadline, _) = self.timeheap.top()?;
+        Some(deadline.saturating_sub(self.gettime()))
+    }
+    // ANCHOR_END: timeout_next
+
+    // ANCHOR: timeout_process
+    /// Activates, with `EV_TIMEOUT`, every event whose deadline has passed; each is deleted first
+    /// (an EV_PERSIST one is re-added by its closure). libevent: `timeout_process()`.
+    fn timeout_process(&mut self) {
+        if self.timeheap.is_empty() {
+            return;
+        }
+        let now = self.gettime();
+        while let Some((deadline, id)) = self.timeheap.top() {
+            if deadline > now {
+                break;
+            }
+            self.event_del(id).unwrap_or_else(|e| {
+                // The fd may be gone; libevent ignores event_del's result here too.
+                crate::log::warn(&format!("timeout_process: event_del: {e}"))
+            });
+            self.activate(id, EV_TIMEOUT);
+        }
+    }
+    // ANCHOR_END: timeout_process
+
+    // ANCHOR: process_active
+    /// Runs the active queues, most urgent (lowest number) first; returns how many callbacks ran.
+    /// libevent: `event_process_active()` + `event_process_active_single_queue()`.
+    fn process_active(&mut self) -> usize {
+        let mut count = 0;
+        'queues: for pri in 0..self.activequeues.len() {
+            if self.activequeues[pri].is_empty() {
+                continue;
+            }
+            self.event_running_priority = Some(pri);
+            while let Some(&id) = self.activequeues[pri].front() {
+                let ev = self.ev(id).expect("active events exist");
+                if ev.events.contains(EV_PERSIST) {
+                    self.remove_active(id);
+                } else {
+                    // A one-shot event stops being pending before its callback runs, so the
+                    // callback may add it again.
+                    self.event_del(id).unwrap_or_else(|e| {
+                        crate::log::warn(&format!("event_process_active: event_del: {e}"))
+                    });
+                }
+                count += 1;
+                self.run_callback(id);
+                if self.event_break {
+                    break 'queues;
+                }
+                if self.event_continue {
+                    break;
+                }
+            }
+            if count > 0 {
+                // libevent returns after the first non-empty queue: lower priorities wait for the
+                // next iteration, so a busy urgent queue starves them (by design).
+                break;
+            }
+        }
+        self.event_running_priority = None;
+        count
+    }
+    // ANCHOR_END: process_active
+
+    // ANCHOR: run_callback
+    /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
+    /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
+    fn run_callback(&mut self, id: EventId) {
+        let ev = self.ev_mut(id).expect("active events exist");
+        let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
+        let persist = ev.events.contains(EV_PERSIST);
+        let mut callback = ev.callback.take().expect("a callback is not running twice");
+        if let (true, Some(delay)) = (persist, io_timeout) {
+            // Re-arm relative to the old deadline when the timeout fired (steady ticks), else to now;
+            // never in the past.
+            let now = self.gettime();
+            let relative_to = if res.contains(EV_TIMEOUT) { deadline } else { now };
+            let mut run_at = relative_to + delay;
+            if run_at < now {
+                run_at = now + delay;
+            }
+            self.schedule_timeout(id, run_at).expect("the event exists");
+        }
+        callback(self, fd, res, id);
+        // Put the callback back unless the callback freed its event.
+        if let Ok(ev) = self.ev_mut(id) {
+            ev.callback.get_or_insert(callback);
+        }
+    }
+    // ANCHOR_END: run_callback
+
+    /// Makes the loop return after `delay` (`None`: after the callbacks now running), once the
+    /// active events of that iteration have run. libevent: `event_base_loopexit()` — a one-shot
+    /// timer through `event_base_once()`.
+    pub fn loopexit(&mut self, delay: Option<Duration>) -> Result<()> {
+        self.once(-1, EV_TIMEOUT, delay, |base: &mut Base, _, _| base.event_gotterm = true)
+    }
+
+    /// Makes the loop return as soon as the running callback returns; active events left are not
+    /// run. libevent: `event_base_loopbreak()`.
+    pub fn loopbreak(&mut self) {
+        self.event_break = true;
+    }
+
+    /// `true` if the last loop ended because of loopexit. libevent: `event_base_got_exit()`.
+    pub fn got_exit(&self) -> bool {
+        self.event_gotterm
+    }
+
+    /// `true` if the last loop ended because of loopbreak. libevent: `event_base_got_break()`.
+    pub fn got_break(&self) -> bool {
+        self.event_break
+    }
+
+    /// Schedules a callback to run once — when `fd` is ready for `what`, or on timeout — and frees
+    /// its event afterwards. A pure timer (`what` = EV_TIMEOUT) with no delay runs on the next
+    /// iteration. libevent: `event_base_once()`.
+    pub fn once<F>(&mut self, fd: RawFd, what: Ev, delay: Option<Duration>, callback: F) -> Result<()>
+    where
+        F: FnOnce(&mut Base, RawFd, Ev) + 'static,
+    {
+        if what.contains(EV_PERSIST) {
+            return Err(Error::Invalid("event_base_once: EV_PERSIST is not allowed".into()));
+        }
+        let mut callback = Some(callback);
+        let id = self.event_new(fd, what.without(EV_TIMEOUT), move |base, fd, res, me| {
+            if let Some(callback) = callback.take() {
+                callback(base, fd, res);
+            }
+            base.event_free(me).expect("a once-event frees itself exactly once");
+        })?;
+        let is_timer = what.without(EV_TIMEOUT).is_empty();
+        if is_timer && delay.is_none_or(|d| d.is_zero()) {
+            self.activate(id, EV_TIMEOUT);
+            Ok(())
+        } else {
+            self.event_add(id, delay).inspect_err(|_| {
+                // Nothing was registered: release the event (event_free of a non-pending event
+                // cannot fail).
+                let _ = self.event_free(id);
+            })
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Small socket helpers. libevent: evutil.c (`evutil_make_socket_nonblocking`,
+//! `evutil_make_socket_closeonexec`, `evutil_make_listen_socket_reuseable`) and the plain socket calls
+//! libevent's example programs make themselves.
+
+use crate::error::{Error, Result};
+use crate::sys::{cvt, cvt_size};
+use std::net::Ipv4Addr;
+use std::os::fd::RawFd;
+
+/// Sets O_NONBLOCK: `fcntl(F_GETFL)` then `fcntl(F_SETFL, flags|O_NONBLOCK)`.
+/// libevent: `evutil_make_socket_nonblocking()`.
+pub fn make_socket_nonblocking(fd: RawFd) -> Result<()> {
+    // SAFETY: fcntl with F_GETFL takes no pointer.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL, 0) }, "fcntl(F_GETFL)")?;
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: fcntl with F_SETFL takes an int.
+        cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }, "fcntl(F_SETFL)")?;
+    }
+    Ok(())
+}
+
+/// Sets FD_CLOEXEC: `fcntl(F_GETFD)` then `fcntl(F_SETFD, flags|FD_CLOEXEC)`.
+/// libevent: `evutil_make_socket_closeonexec()`.
+pub fn make_socket_closeonexec(fd: RawFd) -> Result<()> {
+    // SAFETY: fcntl with F_GETFD takes no pointer.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFD, 0) }, "fcntl(F_GETFD)")?;
+    if flags & libc::FD_CLOEXEC == 0 {
+        // SAFETY: fcntl with F_SETFD takes an int.
+        cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) }, "fcntl(F_SETFD)")?;
+    }
+    Ok(())
+}
+
+/// A TCP listening socket on `addr:port`: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`,
+/// then non-blocking — the calls an echo server written on libevent makes before its first event.
+pub fn listen_tcp(addr: Ipv4Addr, port: u16, backlog: i32) -> Result<RawFd> {
+    // SAFETY: socket takes only integers.
+    let fd = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) }, "socket")?;
+    let setup = || -> Result<()> {
+        let one: libc::c_int = 1;
+        // SAFETY: the option value points at a live c_int of the given size.
+        cvt(
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_REUSEADDR,
+                    (&one as *const libc::c_int).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            },
+            "setsockopt(SO_REUSEADDR)",
+        )?;
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(addr).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: sin is a valid sockaddr_in of the given length.
+        cvt(
+            unsafe {
+                libc::bind(
+                    fd,
+                    (&sin as *const libc::sockaddr_in).cast(),
+                    size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            },
+            "bind",
+        )?;
+        // SAFETY: listen takes only integers.
+        cvt(unsafe { libc::listen(fd, backlog) }, "listen")?;
+        make_socket_nonblocking(fd)
+    };
+    setup().inspect_err(|_| {
+        let _ = crate::sys::close(fd);
+    })?;
+    Ok(fd)
+}
+
+/// `accept(fd, &addr, &len)`: a new connection, or `None` when none is waiting (EAGAIN).
+pub fn accept(fd: RawFd) -> Result<Option<RawFd>> {
+    let mut addr: libc::sockaddr_storage = unsafe_zeroed_storage();
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: addr/len describe a writable sockaddr_storage.
+    let res = unsafe { libc::accept(fd, (&mut addr as *mut libc::sockaddr_storage).cast(), &mut len) };
+    match cvt(res, "accept") {
+        Ok(conn) => Ok(Some(conn)),
+        Err(e) if would_block(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An all-zero `sockaddr_storage` (it has no constructor: every field is plain data).
+fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// `read(fd, buf, len)`: bytes read (0 at end of file).
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is writable for buf.len() bytes.
+    cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }, "read")
+}
+
+/// `write(fd, buf, len)`: bytes written (possibly fewer than `buf.len()`).
+pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: buf is readable for buf.len() bytes.
+    cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }, "write")
+}
+
+/// `true` for EAGAIN / EWOULDBLOCK (and EINTR): try again when the fd is ready.
+/// libevent: `EVUTIL_ERR_RW_RETRIABLE()`.
+pub fn would_block(e: &Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EINTR))
+}
+
+/// `socketpair(AF_UNIX, SOCK_STREAM, 0, sv)`: two connected sockets.
+pub fn socketpair() -> Result<[RawFd; 2]> {
+    let mut sv = [-1; 2];
+    // SAFETY: sv has room for the two fds socketpair writes.
+    cvt(
+        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) },
+        "socketpair",
+    )?;
+    Ok(sv)
+}
+
+/// `dup(fd)`: a second fd for the same open file.
+pub fn dup(fd: RawFd) -> Result<RawFd> {
+    // SAFETY: dup takes only an integer.
+    cvt(unsafe { libc::dup(fd) }, "dup")
+}
+
+/// `dup2(fd, to)`: makes `to` refer to `fd`'s open file.
+pub fn dup2(fd: RawFd, to: RawFd) -> Result<RawFd> {
+    // SAFETY: dup2 takes only integers.
+    cvt(unsafe { libc::dup2(fd, to) }, "dup2")
+}
