@@ -1,0 +1,195 @@
+//! `echo_event` — the seed's first echo server, on raw events, without the seed's bug.
+//!
+//! The seed's read callback writes what it read straight back with one `write()` and forgets
+//! whatever a short write did not take (traces/reference/echo_event.c keeps that bug on purpose).
+//! Here a connection keeps the unwritten rest, stops reading (back-pressure) and waits for
+//! EV_WRITE; at end of file it flushes everything before it closes — so no byte is ever lost, also
+//! when a client half-closes. In a lock-step session no write is short and the syscall trace is the
+//! same as the seed's (scenario `echo-event`).
+//!
+//! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1.
+
+use minievent::util::{accept, listen_tcp, make_socket_nonblocking, read, would_block, write};
+use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
+use std::cell::RefCell;
+use std::net::Ipv4Addr;
+use std::os::fd::RawFd;
+use std::process::ExitCode;
+use std::rc::Rc;
+
+/// One client connection.
+struct Conn {
+    fd: RawFd,
+    read_ev: EventId,
+    write_ev: EventId,
+    /// Bytes read but not yet written back; reading pauses while there are any, so the EOF of a
+    /// half-closed client is only seen — and the socket only closed — once they are all written.
+    pending: Vec<u8>,
+}
+
+type Shared = Rc<RefCell<Conn>>;
+
+fn main() -> ExitCode {
+    let port = match parse_port(std::env::args().skip(1)) {
+        Ok(port) => port,
+        Err(why) => {
+            eprintln!("echo_event: {why}\nusage: echo_event [--port P]   (P in 1..65535, default 5555)");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(port) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_event: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--port P` or nothing.
+fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
+    let mut port = 5555;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = args.next().ok_or("--port needs a value")?;
+                port = value
+                    .parse()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| format!("invalid port {value:?}"))?;
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(port)
+}
+
+fn serve(port: u16) -> minievent::Result<()> {
+    let mut base = Base::new()?;
+    let listener = listen_tcp(Ipv4Addr::LOCALHOST, port, 16)?;
+    println!("echo_event: listening on 127.0.0.1:{port}");
+    let accept_ev = base.event_new(listener, EV_READ | EV_PERSIST, on_accept)?;
+    base.event_add(accept_ev, None)?;
+    base.dispatch()?;
+    Ok(())
+}
+
+// ANCHOR: on_accept
+/// The listener is readable: accept one connection and start reading it.
+fn on_accept(base: &mut Base, listener: RawFd, _: minievent::Ev, _: EventId) {
+    let fd = match accept(listener) {
+        Ok(Some(fd)) => fd,
+        Ok(None) => return, // another wake-up took it
+        Err(e) => return eprintln!("echo_event: {e}"),
+    };
+    if let Err(e) = start(base, fd) {
+        eprintln!("echo_event: fd {fd}: {e}");
+        let _ = minievent::sys::close(fd);
+    }
+}
+
+fn start(base: &mut Base, fd: RawFd) -> minievent::Result<()> {
+    make_socket_nonblocking(fd)?;
+    println!("accepted fd {fd}");
+    let conn: Rc<RefCell<Option<Shared>>> = Rc::default();
+    let (c1, c2) = (Rc::clone(&conn), Rc::clone(&conn));
+    let read_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
+        if let Some(conn) = c1.borrow().clone() {
+            on_read(base, &conn);
+        }
+    })?;
+    let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
+        if let Some(conn) = c2.borrow().clone() {
+            on_write(base, &conn);
+        }
+    })?;
+    *conn.borrow_mut() = Some(Rc::new(RefCell::new(Conn {
+        fd,
+        read_ev,
+        write_ev,
+        pending: Vec::new(),
+    })));
+    base.event_add(read_ev, None)
+}
+// ANCHOR_END: on_accept
+
+// ANCHOR: on_read
+/// Readable: echo what arrived; keep what the socket would not take and wait for EV_WRITE.
+fn on_read(base: &mut Base, conn: &Shared) {
+    let mut buf = [0u8; 4096];
+    let fd = conn.borrow().fd;
+    let result = match read(fd, &mut buf) {
+        Ok(0) => {
+            // EOF. Nothing is pending here (reading pauses while something is), so close now.
+            return close_conn(base, conn);
+        }
+        Ok(n) => echo(base, conn, &buf[..n]),
+        Err(e) if would_block(&e) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        eprintln!("echo_event: fd {fd}: {e}");
+        close_conn(base, conn);
+    }
+}
+
+/// Writes `data` back; a short write's rest becomes `pending`, reading pauses, writing is awaited.
+fn echo(base: &mut Base, conn: &Shared, data: &[u8]) -> minievent::Result<()> {
+    let mut c = conn.borrow_mut();
+    let written = match write(c.fd, data) {
+        Ok(n) => n,
+        Err(e) if would_block(&e) => 0,
+        Err(e) => return Err(e),
+    };
+    if written < data.len() {
+        c.pending.extend_from_slice(&data[written..]);
+        base.event_del(c.read_ev)?;
+        base.event_add(c.write_ev, None)?;
+    }
+    Ok(())
+}
+// ANCHOR_END: on_read
+
+// ANCHOR: on_write
+/// Writable: flush `pending`; when it is empty, stop waiting for EV_WRITE and read again (which is
+/// how a half-closed client's EOF is reached, after its last byte was echoed).
+fn on_write(base: &mut Base, conn: &Shared) {
+    let flushed = {
+        let mut c = conn.borrow_mut();
+        match write(c.fd, &c.pending) {
+            Ok(n) => {
+                c.pending.drain(..n);
+                Ok(c.pending.is_empty())
+            }
+            Err(e) if would_block(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    };
+    let c = conn.borrow();
+    let resumed = match flushed {
+        Ok(false) => return,
+        Ok(true) => base
+            .event_del(c.write_ev)
+            .and_then(|()| base.event_add(c.read_ev, None)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = resumed {
+        eprintln!("echo_event: fd {}: {e}", c.fd);
+        drop(c);
+        close_conn(base, conn);
+    }
+}
+// ANCHOR_END: on_write
+
+/// Frees both events and closes the socket, in the seed's order: message, event_free, close.
+fn close_conn(base: &mut Base, conn: &Shared) {
+    let c = conn.borrow();
+    println!("closed fd {}", c.fd);
+    for ev in [c.read_ev, c.write_ev] {
+        if let Err(e) = base.event_free(ev) {
+            eprintln!("echo_event: fd {}: {e}", c.fd);
+        }
+    }
+    let _ = minievent::sys::close(c.fd);
+}
