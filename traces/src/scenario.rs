@@ -1,0 +1,290 @@
+//! The scenarios of `traces/SCENARIOS.md`, and where their programs are built.
+//!
+//! A scenario is one program run under strace: which program, with which arguments and
+//! environment, which syscalls are traced, and whether the lock-step echo client drives it.
+//! Each exists twice with the same name: the minievent program (`target/debug/NAME`) and the C
+//! reference on real libevent (`target/reference/NAME`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::TraceError;
+
+/// The `-e trace=` set of a scenario: the syscalls its chapter is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceSet {
+    /// fd creation, `epoll_ctl`, `fcntl`, `close` and `write` (the banner and printed lines).
+    Base,
+    /// [`TraceSet::Base`] plus every backend's wait call and `read`.
+    Loop,
+    /// [`TraceSet::Loop`] plus the socket calls of a server.
+    Net,
+}
+
+const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_create,\
+                    epoll_create,epoll_create1,epoll_ctl,fcntl";
+const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
+const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
+
+impl TraceSet {
+    /// The comma-separated syscall list for `strace -e trace=`.
+    pub fn syscalls(self) -> String {
+        match self {
+            TraceSet::Base => BASE.to_string(),
+            TraceSet::Loop => format!("{BASE},{LOOP}"),
+            TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
+        }
+    }
+
+    /// The set's name in `SCENARIOS.md`: `base`, `loop` or `net`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceSet::Base => "base",
+            TraceSet::Loop => "loop",
+            TraceSet::Net => "net",
+        }
+    }
+}
+
+/// What drives a scenario's program while it runs, besides itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// The lock-step echo session (see [`crate::client`]): the program is started with
+    /// `--port P`, served one connection, and is killed with SIGTERM once it waits again.
+    EchoSession,
+}
+
+/// One scenario of `traces/SCENARIOS.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// The scenario's name, e.g. `step1-poll`; also the name of its recorded trace file.
+    pub name: &'static str,
+    /// The program's name, the same for the cargo binary and the C reference.
+    pub program: &'static str,
+    /// Fixed command-line arguments (the echo client adds `--port P` itself).
+    pub args: &'static [&'static str],
+    /// Environment variables set for the program (every other `EVENT_*` variable is removed).
+    pub env: &'static [(&'static str, &'static str)],
+    /// Which syscalls are traced.
+    pub trace_set: TraceSet,
+    /// Who talks to the program while it runs, if anyone.
+    pub client: Option<Client>,
+    /// One plain sentence saying what the trace shows (used as the snapshot description).
+    pub description: &'static str,
+}
+
+static SCENARIOS: [Scenario; 8] = [
+    Scenario {
+        name: "step1",
+        program: "step1",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "event_base_new picks epoll: it creates the epoll fd and the pipe that \
+                      signals are reported through, and event_base_free closes them again.",
+    },
+    Scenario {
+        name: "step1-poll",
+        program: "step1",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "With EVENT_NOEPOLL=1 event_base_new falls back to poll, which needs no fd \
+                      of its own: only the signal pipe is created and closed.",
+    },
+    Scenario {
+        name: "step1-select",
+        program: "step1",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "With epoll and poll both disabled event_base_new falls back to select, \
+                      which needs no fd of its own either.",
+    },
+    Scenario {
+        name: "step1-show-method",
+        program: "step1",
+        args: &[],
+        env: &[("EVENT_SHOW_METHOD", "1")],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "EVENT_SHOW_METHOD=1 makes event_base_new also write the name of the \
+                      backend it chose to stderr.",
+    },
+    Scenario {
+        name: "step2",
+        program: "step2",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "event_new, event_pending and event_free make no syscall: nothing happens \
+                      between the lines printed before and after them.",
+    },
+    Scenario {
+        name: "step3",
+        program: "step3",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Base,
+        client: None,
+        description: "event_add and event_del become epoll_ctl ADD, MOD and DEL; the backend \
+                      gets past EBADF, EEXIST and ENOENT by retrying, and reports EPERM for a \
+                      file epoll cannot watch.",
+    },
+    Scenario {
+        name: "step4",
+        program: "step4",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "event_base_dispatch: 33 ready fds need two epoll_wait calls because the \
+                      event array starts with room for 32 and then doubles; then two timers \
+                      make epoll_wait time out twice.",
+    },
+    Scenario {
+        name: "echo-event",
+        program: "echo_event",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Net,
+        client: Some(Client::EchoSession),
+        description: "The echo server built on raw events serves one client: accept, two reads \
+                      each echoed by one write, end of file and close; it is then killed while \
+                      waiting in epoll_wait.",
+    },
+];
+
+/// Every scenario, in the order of `traces/SCENARIOS.md`.
+pub fn scenarios() -> &'static [Scenario] {
+    &SCENARIOS
+}
+
+impl Scenario {
+    /// The scenario called `name`; for an unknown name, an error listing every valid name.
+    pub fn by_name(name: &str) -> Result<&'static Scenario, TraceError> {
+        SCENARIOS
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| TraceError::UnknownScenario {
+                name: name.to_string(),
+                valid: SCENARIOS.iter().map(|s| s.name).collect(),
+            })
+    }
+
+    /// Where cargo builds the minievent program of this scenario (`<target>/debug/PROGRAM`).
+    pub fn minievent_program(&self) -> PathBuf {
+        minievent_program(self.program)
+    }
+
+    /// Where `just reference` builds the C reference program (`<target>/reference/PROGRAM`).
+    pub fn reference_program(&self) -> PathBuf {
+        reference_program(self.program)
+    }
+
+    /// The committed trace of the C reference: `traces/libevent/NAME.trace`.
+    pub fn recorded_path(&self) -> PathBuf {
+        workspace_dir()
+            .join("traces")
+            .join("libevent")
+            .join(format!("{}.trace", self.name))
+    }
+}
+
+/// The workspace root (the directory of the root `Cargo.toml`).
+pub fn workspace_dir() -> PathBuf {
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR"));
+    traces.parent().unwrap_or(traces).to_path_buf()
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (a relative one is taken from the workspace
+/// root) or `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => workspace_dir().join(dir),
+        _ => workspace_dir().join("target"),
+    }
+}
+
+/// The minievent program `name`, as `cargo build --bins` builds it: `<target>/debug/NAME`.
+pub fn minievent_program(name: &str) -> PathBuf {
+    target_dir().join("debug").join(name)
+}
+
+/// The C reference program `name`, as `just reference` builds it: `<target>/reference/NAME`.
+pub fn reference_program(name: &str) -> PathBuf {
+    target_dir().join("reference").join(name)
+}
+
+/// The command that builds `program`: `just reference` for a C reference (a program in a
+/// directory named `reference`), `cargo build --bins` for a minievent program.
+pub fn build_command(program: &Path) -> &'static str {
+    let in_reference = program
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "reference");
+    if in_reference {
+        "just reference"
+    } else {
+        "cargo build --bins"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for s in scenarios() {
+            assert_eq!(Scenario::by_name(s.name).expect("known").name, s.name);
+            assert_eq!(scenarios().iter().filter(|t| t.name == s.name).count(), 1);
+        }
+    }
+
+    #[test]
+    fn unknown_name_lists_every_scenario() {
+        let err = Scenario::by_name("step9").expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
+             step1-show-method, step2, step3, step4, echo-event"
+        );
+    }
+
+    #[test]
+    fn trace_sets_nest() {
+        assert!(
+            TraceSet::Loop
+                .syscalls()
+                .starts_with(&TraceSet::Base.syscalls())
+        );
+        assert!(
+            TraceSet::Net
+                .syscalls()
+                .starts_with(&TraceSet::Loop.syscalls())
+        );
+        assert!(
+            TraceSet::Net
+                .syscalls()
+                .ends_with("accept,accept4,shutdown")
+        );
+        assert!(!TraceSet::Base.syscalls().contains(' '));
+    }
+
+    #[test]
+    fn programs_live_in_the_target_dir() {
+        let s = Scenario::by_name("echo-event").expect("known");
+        assert!(s.minievent_program().ends_with("debug/echo_event"));
+        assert!(s.reference_program().ends_with("reference/echo_event"));
+        assert!(
+            s.recorded_path()
+                .ends_with("traces/libevent/echo-event.trace")
+        );
+        assert_eq!(build_command(&s.reference_program()), "just reference");
+        assert_eq!(build_command(&s.minievent_program()), "cargo build --bins");
+    }
+}

@@ -1,0 +1,98 @@
+//! minievent's syscall traces, checked three ways for every scenario of traces/SCENARIOS.md:
+//!
+//! 1. **deterministic** — two runs give the same normalized trace;
+//! 2. **snapshot** — the trace equals its insta snapshot in traces/snapshots/ (`cargo insta review`
+//!    accepts an intended change; CI never does);
+//! 3. **parity** — the trace equals real libevent's, recorded from the C twin in traces/reference/ into
+//!    traces/libevent/ by `just reference` — or differs exactly as traces/DIVERGENCES.md says.
+//!
+//! This file belongs to the root package (see Cargo.toml), so cargo builds the step programs first
+//! and hands their paths over as `CARGO_BIN_EXE_*`.
+
+use minievent_traces::{Scenario, Trace, read_recorded, trace, workspace_dir};
+use std::path::Path;
+
+/// The minievent binary a scenario runs.
+fn program(scenario: &Scenario) -> &'static Path {
+    Path::new(match scenario.program {
+        "step1" => env!("CARGO_BIN_EXE_step1"),
+        "step2" => env!("CARGO_BIN_EXE_step2"),
+        "step3" => env!("CARGO_BIN_EXE_step3"),
+        "step4" => env!("CARGO_BIN_EXE_step4"),
+        "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
+        other => panic!("scenario {} runs {other}, which this test does not know: add it here", scenario.name),
+    })
+}
+
+/// Runs the scenario on minievent twice and checks that both runs agree.
+fn traced(name: &str) -> (&'static Scenario, Trace) {
+    let scenario = Scenario::by_name(name).unwrap_or_else(|e| panic!("{e}"));
+    let run = || trace(scenario, program(scenario)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (first, second) = (run(), run());
+    assert_eq!(
+        first.rendered, second.rendered,
+        "{name}: two runs of minievent gave different traces: the scenario is not deterministic"
+    );
+    (scenario, first)
+}
+
+/// The trace equals its snapshot, whose description says in words what it shows.
+fn assert_snapshot(scenario: &Scenario, trace: &Trace) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => scenario.description,
+    }, {
+        insta::assert_snapshot!(scenario.name, trace.rendered);
+    });
+}
+
+/// libevent's recorded trace of the same scenario.
+fn libevent_trace(scenario: &Scenario) -> String {
+    let path = workspace_dir().join("traces/libevent").join(format!("{}.trace", scenario.name));
+    read_recorded(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+macro_rules! scenario {
+    ($test:ident, $name:literal) => {
+        #[test]
+        fn $test() {
+            let (scenario, trace) = traced($name);
+            assert_snapshot(scenario, &trace);
+            assert_eq!(
+                trace.rendered,
+                libevent_trace(scenario),
+                "{}: minievent's trace (left) differs from libevent's (right); fix minievent, or list \
+                 the difference in traces/DIVERGENCES.md and assert it in a test",
+                $name
+            );
+        }
+    };
+}
+
+scenario!(step1, "step1");
+scenario!(step1_poll, "step1-poll");
+scenario!(step1_select, "step1-select");
+scenario!(step1_show_method, "step1-show-method");
+scenario!(step2, "step2");
+scenario!(step3, "step3");
+scenario!(step4, "step4");
+scenario!(echo_event, "echo-event");
+
+/// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
+#[test]
+fn every_scenario_is_tested() {
+    let tested = [
+        "step1",
+        "step1-poll",
+        "step1-select",
+        "step1-show-method",
+        "step2",
+        "step3",
+        "step4",
+        "echo-event",
+    ];
+    let registered: Vec<&str> = minievent_traces::scenarios().iter().map(|s| s.name).collect();
+    assert_eq!(registered, tested, "add a scenario!(...) line for each new scenario");
+}
