@@ -12,29 +12,29 @@ default:
 
 # Read the book at http://localhost:3000, rebuilt whenever book/, src/, labs/ or traces/ change
 serve:
-    mdbook serve book
+    @mdbook serve book
 
 # Build the book into target/book (what `serve` shows)
 book:
-    mdbook build book
+    @mdbook build book
 
 # Run the test suite: the library, the trace snapshots, the parity checks with libevent
 test:
-    cargo test
+    @cargo test
 
 # Run a scenario under strace and print its normalized trace (`just trace step3`; add --libevent for the C twin, --raw for strace's own output)
 trace NAME *FLAGS:
-    cargo build -q --bins
-    if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi
-    cargo run -q -p minievent-traces --bin trace -- run {{NAME}} {{FLAGS}}
+    @cargo build -q --bins
+    @if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi
+    @cargo run -q -p minievent-traces --bin trace -- run {{NAME}} {{FLAGS}}
 
 # List the trace scenarios
 traces:
-    cargo run -q -p minievent-traces --bin trace -- list
+    @cargo run -q -p minievent-traces --bin trace -- list
 
 # Rebuild the C reference programs (real libevent) and re-record their traces into traces/libevent/
 reference: _reference-bins
-    cargo run -q -p minievent-traces --bin trace -- record
+    @cargo run -q -p minievent-traces --bin trace -- record
 
 # Prove traces/libevent/ is real: rebuild the C programs, re-record every scenario into a temp folder, compare (header lines aside)
 check-reference: _reference-bins
@@ -101,15 +101,15 @@ libevent-src:
 
 # Do lab N: build and test your file in labs/, and say what to read next
 lab N:
-    cargo run -q -p minievent-labs -- lab {{N}}
+    @cargo run -q -p minievent-labs -- lab {{N}}
 
 # Every lab and its state (not started / failing / passing), found by running them
 labs:
-    cargo run -q -p minievent-labs -- list
+    @cargo run -q -p minievent-labs -- list
 
 # The next hint for lab N
 hint N:
-    cargo run -q -p minievent-labs -- hint {{N}}
+    @cargo run -q -p minievent-labs -- hint {{N}}
 
 # Everything CI checks: format, lints, tests, re-recorded libevent traces, the book, the labs
 ci:

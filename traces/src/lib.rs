@@ -28,6 +28,12 @@
 
 #![warn(missing_docs)]
 
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!(
+    "minievent-traces supports Linux on x86_64 only: it runs strace and reads x86_64 syscall numbers \
+     from /proc"
+);
+
 pub mod client;
 mod error;
 pub mod normalize;
