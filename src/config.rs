@@ -4,6 +4,7 @@
 
 use crate::backend::{EventOp, Features, PREFERENCE};
 
+// ANCHOR: base_flags
 /// Flags of a base. libevent: `enum event_base_config_flag` (`EVENT_BASE_FLAG_*`).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct BaseFlags(u8);
@@ -18,6 +19,7 @@ impl BaseFlags {
     /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
     /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
     pub const PRECISE_TIMER: BaseFlags = BaseFlags(0x20);
+    // ANCHOR_END: base_flags
 
     /// `true` when every flag of `other` is set.
     pub const fn contains(self, other: BaseFlags) -> bool {
@@ -32,6 +34,7 @@ impl std::ops::BitOr for BaseFlags {
     }
 }
 
+// ANCHOR: config
 /// A builder for [`Base::with_config`](crate::Base::with_config). libevent: `struct event_config`.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -40,6 +43,7 @@ pub struct Config {
     pub(crate) flags: BaseFlags,
     pub(crate) methods: Vec<EventOp>,
 }
+// ANCHOR_END: config
 
 impl Default for Config {
     fn default() -> Config {
@@ -58,6 +62,7 @@ impl Config {
         }
     }
 
+    // ANCHOR: config_methods
     /// Never use the backend called `method` ("epoll", "poll", "select").
     /// libevent: `event_config_avoid_method()`.
     pub fn avoid_method(mut self, method: &str) -> Config {
@@ -65,9 +70,10 @@ impl Config {
         self
     }
 
-    /// Only use a backend that has all of `features`. libevent: `event_config_require_features()`.
+    /// Only use a backend that has all of `features`; like libevent, a second call replaces the
+    /// first (pass `ET | FDS` to require both). libevent: `event_config_require_features()`.
     pub fn require_features(mut self, features: Features) -> Config {
-        self.require = self.require | features;
+        self.require = features;
         self
     }
 
@@ -76,6 +82,7 @@ impl Config {
         self.flags = self.flags | flag;
         self
     }
+    // ANCHOR_END: config_methods
 
     /// Replaces the preference table (the labs install a learner's backend this way). libevent has no
     /// such call: its table is compiled in.
