@@ -32,7 +32,10 @@ pub(crate) struct Slot {
 /// calls `evsig_dealloc_()` before closing the epoll fd.
 pub struct Base {
     /// libevent: `base->sig` (its pipe), held for its lifetime: closed when the base is dropped.
-    #[expect(dead_code, reason = "held only so that its Drop closes the pipe with the base")]
+    #[expect(
+        dead_code,
+        reason = "held only so that its Drop closes the pipe with the base"
+    )]
     pub(crate) sig: Evsig,
     /// libevent: `base->evsel` + `base->evbase`.
     pub(crate) backend: Box<dyn Backend>,
@@ -89,34 +92,7 @@ impl Base {
         }
         let clock = MonotonicTimer::new(flags.contains(BaseFlags::PRECISE_TIMER));
 
-        let mut chosen = None;
-        let mut failures = Vec::new();
-        for op in &cfg.methods {
-            if cfg.is_avoided(op.name)
-                || !op.features.contains(cfg.require)
-                || (check_env && config::is_method_disabled(op.name))
-            {
-                continue;
-            }
-            match (op.init)() {
-                Ok(backend) => {
-                    chosen = Some((*op, backend));
-                    break;
-                }
-                Err(e) => failures.push(format!("{}: {e}", op.name)),
-            }
-        }
-        let Some((method, backend)) = chosen else {
-            let mut why = String::from("event_base_new_with_config: no event mechanism available");
-            if !failures.is_empty() {
-                why.push_str(&format!(" ({})", failures.join("; ")));
-            }
-            why.push_str(
-                " — check EVENT_NOEPOLL / EVENT_NOPOLL / EVENT_NOSELECT and the config's avoided methods \
-                 and required features",
-            );
-            return Err(Error::Invalid(why));
-        };
+        let (method, backend) = choose_backend(cfg, check_env)?;
         let sig = Evsig::init()?;
         if config::getenv("EVENT_SHOW_METHOD") {
             crate::log::msg(&format!("libevent using: {}", method.name));
@@ -155,6 +131,7 @@ impl Base {
         self.method.features
     }
 
+    // ANCHOR: priority_init
     /// Sets the number of priorities (active queues); events then default to the middle one.
     /// Refused while events are active, or outside 1..256. libevent: `event_base_priority_init()`.
     pub fn priority_init(&mut self, npriorities: usize) -> Result<()> {
@@ -163,7 +140,7 @@ impl Base {
                 "event_base_priority_init: cannot change priorities while events are active".into(),
             ));
         }
-        if npriorities < 1 || npriorities >= EVENT_MAX_PRIORITIES {
+        if !(1..EVENT_MAX_PRIORITIES).contains(&npriorities) {
             return Err(Error::Invalid(format!(
                 "event_base_priority_init: {npriorities} priorities; it must be 1 to {}",
                 EVENT_MAX_PRIORITIES - 1
@@ -172,12 +149,14 @@ impl Base {
         self.activequeues = vec![VecDeque::new(); npriorities];
         Ok(())
     }
+    // ANCHOR_END: priority_init
 
     /// The number of priorities. libevent: `event_base_get_npriorities()`.
     pub fn npriorities(&self) -> usize {
         self.activequeues.len()
     }
 
+    // ANCHOR: time_cache
     /// The time, from the cache while callbacks run. libevent: `gettime()`.
     pub(crate) fn gettime(&self) -> Duration {
         self.tv_cache.unwrap_or_else(|| self.clock.now())
@@ -190,6 +169,7 @@ impl Base {
             self.tv_cache = Some(self.clock.now());
         }
     }
+    // ANCHOR_END: time_cache
 
     /// The event an id names, or an error saying it was freed.
     pub(crate) fn ev(&self, id: EventId) -> Result<&Event> {
@@ -209,6 +189,37 @@ impl Base {
             .ok_or_else(|| stale(id))
     }
 }
+
+// ANCHOR: choose_backend
+/// Walks `cfg`'s preference table and returns the first backend that is not avoided, has every
+/// required feature, is not disabled by `EVENT_NO<METHOD>` (when `check_env`) and initialises; a
+/// backend whose init fails is skipped like a disabled one. libevent: the `eventops[]` loop of
+/// `event_base_new_with_config()`.
+fn choose_backend(cfg: &Config, check_env: bool) -> Result<(EventOp, Box<dyn Backend>)> {
+    let mut failures = Vec::new();
+    for op in &cfg.methods {
+        if cfg.is_avoided(op.name)
+            || !op.features.contains(cfg.require)
+            || (check_env && config::is_method_disabled(op.name))
+        {
+            continue;
+        }
+        match (op.init)() {
+            Ok(backend) => return Ok((*op, backend)),
+            Err(e) => failures.push(format!("{}: {e}", op.name)),
+        }
+    }
+    let mut why = String::from("event_base_new_with_config: no event mechanism available");
+    if !failures.is_empty() {
+        why.push_str(&format!(" ({})", failures.join("; ")));
+    }
+    why.push_str(
+        " — check EVENT_NOEPOLL / EVENT_NOPOLL / EVENT_NOSELECT and the config's avoided methods \
+         and required features",
+    );
+    Err(Error::Invalid(why))
+}
+// ANCHOR_END: choose_backend
 
 /// The error for an [`EventId`] whose event was freed (libevent would touch freed memory).
 fn stale(id: EventId) -> Error {

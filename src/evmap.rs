@@ -45,7 +45,7 @@ impl EvmapIo {
 /// libevent: `struct event_io_map`.
 #[derive(Default)]
 pub struct IoMap {
-    slots: Vec<EvmapIo>,
+    pub(crate) slots: Vec<EvmapIo>,
 }
 
 /// The counts for one kind of interest, returned by [`count`]: (new count, became-first-or-last).
@@ -59,7 +59,9 @@ fn count(n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
         })?;
         Ok((n, n == 1))
     } else {
-        let n = n.checked_sub(1).expect("evmap count underflow: an event was deleted twice");
+        let n = n
+            .checked_sub(1)
+            .expect("evmap count underflow: an event was deleted twice");
         Ok((n, n == 0))
     }
 }
@@ -73,8 +75,15 @@ impl IoMap {
     // ANCHOR: add
     /// Counts a new event on `fd` and tells the backend when a kind gets its first event.
     /// Returns `true` when the backend was told. libevent: `evmap_io_add_()`.
-    pub fn add(&mut self, backend: &mut dyn Backend, fd: RawFd, id: EventId, events: Ev) -> Result<bool> {
-        let index = usize::try_from(fd).map_err(|_| Error::Invalid(format!("evmap: negative fd {fd}")))?;
+    pub fn add(
+        &mut self,
+        backend: &mut dyn Backend,
+        fd: RawFd,
+        id: EventId,
+        events: Ev,
+    ) -> Result<bool> {
+        let index =
+            usize::try_from(fd).map_err(|_| Error::Invalid(format!("evmap: negative fd {fd}")))?;
         if index >= self.slots.len() {
             self.slots.resize_with(index + 1, EvmapIo::default);
         }
@@ -83,15 +92,19 @@ impl IoMap {
         let (nread, first_read) = count(ctx.nread, events.contains(EV_READ), true)?;
         let (nwrite, first_write) = count(ctx.nwrite, events.contains(EV_WRITE), true)?;
         let (nclose, first_close) = count(ctx.nclose, events.contains(EV_CLOSED), true)?;
-        if let Some(&(_, other)) = ctx.events.first() {
-            if other.contains(EV_ET) != events.contains(EV_ET) {
-                return Err(Error::Invalid(format!(
-                    "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
-                )));
-            }
+        if let Some(&(_, other)) = ctx.events.first()
+            && other.contains(EV_ET) != events.contains(EV_ET)
+        {
+            return Err(Error::Invalid(format!(
+                "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
+            )));
         }
         let mut res = Ev::NONE;
-        for (first, kind) in [(first_read, EV_READ), (first_write, EV_WRITE), (first_close, EV_CLOSED)] {
+        for (first, kind) in [
+            (first_read, EV_READ),
+            (first_write, EV_WRITE),
+            (first_close, EV_CLOSED),
+        ] {
             if first {
                 res |= kind;
             }
@@ -110,7 +123,13 @@ impl IoMap {
     // ANCHOR: del
     /// Forgets an event on `fd` and tells the backend when a kind loses its last event.
     /// The event leaves the map even when the backend fails, as in libevent. libevent: `evmap_io_del_()`.
-    pub fn del(&mut self, backend: &mut dyn Backend, fd: RawFd, id: EventId, events: Ev) -> Result<bool> {
+    pub fn del(
+        &mut self,
+        backend: &mut dyn Backend,
+        fd: RawFd,
+        id: EventId,
+        events: Ev,
+    ) -> Result<bool> {
         let ctx = usize::try_from(fd)
             .ok()
             .and_then(|i| self.slots.get_mut(i))
@@ -120,7 +139,11 @@ impl IoMap {
         let (nwrite, last_write) = count(ctx.nwrite, events.contains(EV_WRITE), false)?;
         let (nclose, last_close) = count(ctx.nclose, events.contains(EV_CLOSED), false)?;
         let mut res = Ev::NONE;
-        for (last, kind) in [(last_read, EV_READ), (last_write, EV_WRITE), (last_close, EV_CLOSED)] {
+        for (last, kind) in [
+            (last_read, EV_READ),
+            (last_write, EV_WRITE),
+            (last_close, EV_CLOSED),
+        ] {
             if last {
                 res |= kind;
             }

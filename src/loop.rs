@@ -8,6 +8,7 @@ use crate::event::{EV_PERSIST, EV_TIMEOUT, Ev, EventId};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+// ANCHOR: loop_flags
 /// How [`Base::run`] behaves. libevent: the `flags` of `event_base_loop()` (`EVLOOP_*`).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct LoopFlags(u8);
@@ -21,6 +22,7 @@ impl LoopFlags {
     pub const NONBLOCK: LoopFlags = LoopFlags(0x02);
     /// Keep looping even when nothing is pending. libevent: `EVLOOP_NO_EXIT_ON_EMPTY`.
     pub const NO_EXIT_ON_EMPTY: LoopFlags = LoopFlags(0x04);
+    // ANCHOR_END: loop_flags
 
     /// `true` when every flag of `other` is set.
     pub const fn contains(self, other: LoopFlags) -> bool {
@@ -57,11 +59,13 @@ impl LoopExit {
 // ANCHOR_END: loop_exit
 
 impl Base {
+    // ANCHOR: dispatch
     /// Runs the loop until no event is pending, or loopexit / loopbreak.
     /// libevent: `event_base_dispatch()` (= `event_base_loop(base, 0)`).
     pub fn dispatch(&mut self) -> Result<LoopExit> {
         self.run(LoopFlags::NONE)
     }
+    // ANCHOR_END: dispatch
 
     // ANCHOR: run
     /// The event loop. libevent: `event_base_loop()`.
@@ -133,7 +137,7 @@ impl Base {
     // ANCHOR: timeout_next
     /// How long the backend may wait: until the earliest deadline (zero if it passed), or `None`
     /// (forever) when no timeout is pending. libevent: `timeout_next()`.
-    fn timeout_next(&self) -> Option<Duration> {
+    pub(crate) fn timeout_next(&self) -> Option<Duration> {
         let (deadline, _) = self.timeheap.top()?;
         Some(deadline.saturating_sub(self.gettime()))
     }
@@ -142,7 +146,7 @@ impl Base {
     // ANCHOR: timeout_process
     /// Activates, with `EV_TIMEOUT`, every event whose deadline has passed; each is deleted first
     /// (an EV_PERSIST one is re-added by its closure). libevent: `timeout_process()`.
-    fn timeout_process(&mut self) {
+    pub(crate) fn timeout_process(&mut self) {
         if self.timeheap.is_empty() {
             return;
         }
@@ -204,21 +208,30 @@ impl Base {
     // ANCHOR: run_callback
     /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
     /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
-    fn run_callback(&mut self, id: EventId) {
+    pub(crate) fn run_callback(&mut self, id: EventId) {
         let ev = self.ev_mut(id).expect("active events exist");
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let persist = ev.events.contains(EV_PERSIST);
         let mut callback = ev.callback.take().expect("a callback is not running twice");
-        if let (true, Some(delay)) = (persist, io_timeout) {
+        // A zero io_timeout is no timeout: libevent tests `ev_io_timeout.tv_sec || .tv_usec`.
+        if let (true, Some(delay)) = (persist, io_timeout.filter(|d| !d.is_zero())) {
             // Re-arm relative to the old deadline when the timeout fired (steady ticks), else to now;
             // never in the past.
             let now = self.gettime();
-            let relative_to = if res.contains(EV_TIMEOUT) { deadline } else { now };
+            let relative_to = if res.contains(EV_TIMEOUT) {
+                deadline
+            } else {
+                now
+            };
             let mut run_at = relative_to + delay;
             if run_at < now {
                 run_at = now + delay;
             }
-            self.schedule_timeout(id, run_at).expect("the event exists");
+            // event_add_nolock_(ev, &run_at, 1): timeout_process deleted the event — fd included —
+            // before activating it, so this registers the fd again as well as the timeout. libevent
+            // ignores the result too (epoll warns on stderr; poll and select cannot fail on an fd
+            // they held before).
+            let _ = self.event_add_nolock(id, Some(run_at), true);
         }
         callback(self, fd, res, id);
         // Put the callback back unless the callback freed its event.
@@ -228,11 +241,14 @@ impl Base {
     }
     // ANCHOR_END: run_callback
 
+    // ANCHOR: loopexit
     /// Makes the loop return after `delay` (`None`: after the callbacks now running), once the
     /// active events of that iteration have run. libevent: `event_base_loopexit()` — a one-shot
     /// timer through `event_base_once()`.
     pub fn loopexit(&mut self, delay: Option<Duration>) -> Result<()> {
-        self.once(-1, EV_TIMEOUT, delay, |base: &mut Base, _, _| base.event_gotterm = true)
+        self.once(-1, EV_TIMEOUT, delay, |base: &mut Base, _, _| {
+            base.event_gotterm = true
+        })
     }
 
     /// Makes the loop return as soon as the running callback returns; active events left are not
@@ -240,6 +256,7 @@ impl Base {
     pub fn loopbreak(&mut self) {
         self.event_break = true;
     }
+    // ANCHOR_END: loopexit
 
     /// `true` if the last loop ended because of loopexit. libevent: `event_base_got_exit()`.
     pub fn got_exit(&self) -> bool {
@@ -251,22 +268,32 @@ impl Base {
         self.event_break
     }
 
+    // ANCHOR: once
     /// Schedules a callback to run once — when `fd` is ready for `what`, or on timeout — and frees
     /// its event afterwards. A pure timer (`what` = EV_TIMEOUT) with no delay runs on the next
     /// iteration. libevent: `event_base_once()`.
-    pub fn once<F>(&mut self, fd: RawFd, what: Ev, delay: Option<Duration>, callback: F) -> Result<()>
+    pub fn once<F>(
+        &mut self,
+        fd: RawFd,
+        what: Ev,
+        delay: Option<Duration>,
+        callback: F,
+    ) -> Result<()>
     where
         F: FnOnce(&mut Base, RawFd, Ev) + 'static,
     {
         if what.contains(EV_PERSIST) {
-            return Err(Error::Invalid("event_base_once: EV_PERSIST is not allowed".into()));
+            return Err(Error::Invalid(
+                "event_base_once: EV_PERSIST is not allowed".into(),
+            ));
         }
         let mut callback = Some(callback);
         let id = self.event_new(fd, what.without(EV_TIMEOUT), move |base, fd, res, me| {
             if let Some(callback) = callback.take() {
                 callback(base, fd, res);
             }
-            base.event_free(me).expect("a once-event frees itself exactly once");
+            base.event_free(me)
+                .expect("a once-event frees itself exactly once");
         })?;
         let is_timer = what.without(EV_TIMEOUT).is_empty();
         if is_timer && delay.is_none_or(|d| d.is_zero()) {
@@ -280,4 +307,5 @@ impl Base {
             })
         }
     }
+    // ANCHOR_END: once
 }

@@ -10,12 +10,16 @@ use crate::sys::{self, cvt};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+// ANCHOR: epollops
 /// The epoll row of the preference table. libevent: `epollops`.
 pub const EPOLLOPS: EventOp = EventOp {
     name: "epoll",
-    features: Features::ET.union(Features::O1).union(Features::EARLY_CLOSE),
+    features: Features::ET
+        .union(Features::O1)
+        .union(Features::EARLY_CLOSE),
     init: Epoll::init,
 };
+// ANCHOR_END: epollops
 
 // ANCHOR: nevent
 /// Size of the events array at start. libevent: `INITIAL_NEVENT`.
@@ -28,11 +32,13 @@ pub const MAX_EPOLL_TIMEOUT_MSEC: u128 = 35 * 60 * 1000;
 
 /// State of the epoll backend. libevent: `struct epollop`.
 pub struct Epoll {
-    epfd: RawFd,
+    /// The epoll instance. libevent: `epollop->epfd`.
+    pub(crate) epfd: RawFd,
     /// The array `epoll_wait` fills; its length is libevent's `nevents`.
-    events: Vec<libc::epoll_event>,
+    pub(crate) events: Vec<libc::epoll_event>,
 }
 
+// ANCHOR: event_change
 /// What happens to one kind of interest on an fd. libevent: `EV_CHANGE_ADD` / `EV_CHANGE_DEL`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Change {
@@ -65,7 +71,13 @@ impl EventChange {
     /// Builds the change for `evsel->add` (`change` = Add) or `evsel->del` (`change` = Del).
     /// libevent: the bodies of `epoll_nochangelist_add` / `epoll_nochangelist_del`.
     pub fn new(fd: RawFd, old: Ev, events: Ev, change: Change) -> EventChange {
-        let pick = |bit: Ev| if events.contains(bit) { change } else { Change::None };
+        let pick = |bit: Ev| {
+            if events.contains(bit) {
+                change
+            } else {
+                Change::None
+            }
+        };
         EventChange {
             fd,
             old_events: old,
@@ -76,6 +88,7 @@ impl EventChange {
         }
     }
 }
+// ANCHOR_END: event_change
 
 // ANCHOR: op_table
 /// The `epoll_ctl` operation and event mask for a change, or `None` when nothing changes.
@@ -105,7 +118,11 @@ pub fn epoll_op(ch: &EventChange) -> Option<(libc::c_int, u32)> {
     let adds = kinds.iter().any(|k| k.0 == Change::Add);
     let had_any = ch.old_events.intersects(EV_READ | EV_WRITE | EV_CLOSED);
     if adds {
-        let op = if had_any { libc::EPOLL_CTL_MOD } else { libc::EPOLL_CTL_ADD };
+        let op = if had_any {
+            libc::EPOLL_CTL_MOD
+        } else {
+            libc::EPOLL_CTL_ADD
+        };
         Some((op, remaining))
     } else if deleted != 0 && remaining != 0 {
         Some((libc::EPOLL_CTL_MOD, remaining))
@@ -119,13 +136,22 @@ pub fn epoll_op(ch: &EventChange) -> Option<(libc::c_int, u32)> {
 
 impl Epoll {
     // ANCHOR: init
-    /// Creates the epoll instance. libevent: `epoll_init()`.
+    /// Creates the epoll instance, boxed for the preference table. libevent: `epoll_init()`.
+    pub fn init() -> Result<Box<dyn Backend>> {
+        Ok(Box::new(Epoll::new()?))
+    }
+
+    /// Creates the epoll instance as a concrete `Epoll` (what [`Epoll::init`] boxes; the tests use it
+    /// to read [`Epoll::nevents`]). libevent: `epoll_init()`.
     ///
     /// `epoll_create1(EPOLL_CLOEXEC)` first; on any failure the old `epoll_create(32000)` (the size
     /// is ignored since Linux 2.6.8) and then close-on-exec set by hand with fcntl.
-    pub fn init() -> Result<Box<dyn Backend>> {
+    pub fn new() -> Result<Epoll> {
         // SAFETY: epoll_create1 takes only flags.
-        let epfd = match cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }, "epoll_create1") {
+        let epfd = match cvt(
+            unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) },
+            "epoll_create1",
+        ) {
             Ok(fd) => fd,
             Err(_) => {
                 // SAFETY: epoll_create takes only a size hint.
@@ -135,10 +161,10 @@ impl Epoll {
             }
         };
         let empty = libc::epoll_event { events: 0, u64: 0 };
-        Ok(Box::new(Epoll {
+        Ok(Epoll {
             epfd,
             events: vec![empty; INITIAL_NEVENT],
-        }))
+        })
     }
     // ANCHOR_END: init
 
@@ -183,21 +209,7 @@ impl Epoll {
             _ => {
                 // libevent logs this with event_warn(PRINT_CHANGES(...)); the same words go to stderr
                 // here, so the two traces show the same write(2, ...).
-                crate::log::warn(&format!(
-                    "Epoll {}({}) on fd {} failed. Old events were {}; read change was {} ({}); \
-                     write change was {} ({}); close change was {} ({}): {}",
-                    op_name(op),
-                    events,
-                    ch.fd,
-                    ch.old_events.bits(),
-                    change_code(ch.read_change, ch.et),
-                    change_name(ch.read_change),
-                    change_code(ch.write_change, ch.et),
-                    change_name(ch.write_change),
-                    change_code(ch.close_change, ch.et),
-                    change_name(ch.close_change),
-                    crate::log::strerror(&err),
-                ));
+                crate::log::warn(&print_changes(op, events, ch, &err));
                 Err(err)
             }
         }
@@ -206,7 +218,14 @@ impl Epoll {
 
     /// The fallback call; if it fails too, libevent warns
     /// `Epoll MOD(events) on fd retried as ADD; that failed too` (or ADD/MOD swapped).
-    fn retry(&mut self, op: libc::c_int, fd: RawFd, epev: &mut libc::epoll_event, was: &str, now: &str) -> Result<()> {
+    pub(crate) fn retry(
+        &mut self,
+        op: libc::c_int,
+        fd: RawFd,
+        epev: &mut libc::epoll_event,
+        was: &str,
+        now: &str,
+    ) -> Result<()> {
         self.ctl(op, fd, epev).inspect_err(|err| {
             let events = epev.events;
             crate::log::warn(&format!(
@@ -217,9 +236,18 @@ impl Epoll {
     }
 
     /// One `epoll_ctl` call.
-    fn ctl(&mut self, op: libc::c_int, fd: RawFd, epev: &mut libc::epoll_event) -> Result<()> {
+    pub(crate) fn ctl(
+        &mut self,
+        op: libc::c_int,
+        fd: RawFd,
+        epev: &mut libc::epoll_event,
+    ) -> Result<()> {
         // SAFETY: epev is a valid epoll_event for the duration of the call.
-        cvt(unsafe { libc::epoll_ctl(self.epfd, op, fd, epev) }, op_call(op)).map(drop)
+        cvt(
+            unsafe { libc::epoll_ctl(self.epfd, op, fd, epev) },
+            op_call(op),
+        )
+        .map(drop)
     }
 
     /// The current size of the events array (libevent's `epollop->nevents`).
@@ -257,6 +285,31 @@ fn change_code(change: Change, et: bool) -> u16 {
     code | if et { EV_ET.bits() } else { 0 }
 }
 
+/// The warning for a change the kernel refused: `Epoll ADD(1) on fd 8 failed. Old events were 0; ...:
+/// Operation not permitted`. libevent: `event_warn(PRINT_CHANGES(op, events, ch, "failed"))`.
+pub(crate) fn print_changes(
+    op: libc::c_int,
+    events: u32,
+    ch: &EventChange,
+    err: &crate::error::Error,
+) -> String {
+    format!(
+        "Epoll {}({}) on fd {} failed. Old events were {}; read change was {} ({}); \
+         write change was {} ({}); close change was {} ({}): {}",
+        op_name(op),
+        events,
+        ch.fd,
+        ch.old_events.bits(),
+        change_code(ch.read_change, ch.et),
+        change_name(ch.read_change),
+        change_code(ch.write_change, ch.et),
+        change_name(ch.write_change),
+        change_code(ch.close_change, ch.et),
+        change_name(ch.close_change),
+        crate::log::strerror(err),
+    )
+}
+
 /// How libevent's `change_to_string` names a change.
 fn change_name(change: Change) -> &'static str {
     match change {
@@ -267,6 +320,7 @@ fn change_name(change: Change) -> &'static str {
 }
 
 impl Backend for Epoll {
+    // ANCHOR: nochangelist
     /// libevent: `epoll_nochangelist_add()`.
     fn add(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
         self.apply_one_change(&EventChange::new(fd, old, events, Change::Add))
@@ -276,6 +330,7 @@ impl Backend for Epoll {
     fn del(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
         self.apply_one_change(&EventChange::new(fd, old, events, Change::Del))
     }
+    // ANCHOR_END: nochangelist
 
     // ANCHOR: dispatch
     /// One `epoll_wait`, then the mapping of each result. libevent: `epoll_dispatch()`.
@@ -335,4 +390,3 @@ impl Drop for Epoll {
         let _ = sys::close(self.epfd);
     }
 }
-

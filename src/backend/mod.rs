@@ -19,6 +19,7 @@ use std::time::Duration;
 pub struct Features(u8);
 
 impl Features {
+    // ANCHOR: features
     /// No feature at all.
     pub const NONE: Features = Features(0);
     /// Edge-triggered events (`EV_ET`) are supported. libevent: `EV_FEATURE_ET`.
@@ -29,6 +30,7 @@ impl Features {
     pub const FDS: Features = Features(0x04);
     /// `EV_CLOSED` is reported without reading all pending data first. libevent: `EV_FEATURE_EARLY_CLOSE`.
     pub const EARLY_CLOSE: Features = Features(0x08);
+    // ANCHOR_END: features
 
     /// `true` when every feature of `other` is in `self`.
     pub const fn contains(self, other: Features) -> bool {
@@ -70,6 +72,7 @@ impl fmt::Debug for Features {
     }
 }
 
+// ANCHOR: backend_trait
 /// A kernel event-notification interface. libevent: `struct eventop` (its function pointers).
 ///
 /// `old` is the set of events (`EV_READ | EV_WRITE | EV_CLOSED`) the fd had before this call, and
@@ -85,7 +88,9 @@ pub trait Backend {
     /// An interrupted wait (EINTR) is not an error. libevent: `eventop.dispatch`.
     fn dispatch(&mut self, timeout: Option<Duration>, ready: &mut Vec<(RawFd, Ev)>) -> Result<()>;
 }
+// ANCHOR_END: backend_trait
 
+// ANCHOR: eventop
 /// One row of the preference table: a backend's name, features and constructor.
 /// libevent: `struct eventop` (`name`, `features`, `init`).
 #[derive(Clone, Copy)]
@@ -97,6 +102,7 @@ pub struct EventOp {
     /// Creates the backend (its kernel object, if any). libevent: `eventop.init`.
     pub init: fn() -> Result<Box<dyn Backend>>,
 }
+// ANCHOR_END: eventop
 
 impl fmt::Debug for EventOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,8 +116,10 @@ impl fmt::Debug for EventOp {
 pub const PREFERENCE: &[EventOp] = &[epoll::EPOLLOPS, poll::POLLOPS, select::SELECTOPS];
 // ANCHOR_END: preference
 
+// ANCHOR: timeout_msec
 /// Milliseconds for a kernel timeout, rounded *up*, as libevent's `evutil_tv_to_msec_()` does
 /// (a timeval has microseconds: `sec * 1000 + (usec + 999) / 1000`), so a wait never ends early.
 pub fn timeout_msec(timeout: Duration) -> u128 {
-    (timeout.as_micros() + 999) / 1000
+    timeout.as_micros().div_ceil(1000)
 }
+// ANCHOR_END: timeout_msec

@@ -70,7 +70,11 @@ impl Backend for Poll {
         let slot = self.slot(fd);
         if *slot == 0 {
             *slot = next + 1;
-            self.event_set.push(libc::pollfd { fd, events: 0, revents: 0 });
+            self.event_set.push(libc::pollfd {
+                fd,
+                events: 0,
+                revents: 0,
+            });
         }
         let i = *self.slot(fd) - 1;
         let pfd = &mut self.event_set[i];

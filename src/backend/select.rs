@@ -50,8 +50,8 @@ impl Select {
 fn check_fd(fd: RawFd) -> Result<()> {
     if !(0..libc::FD_SETSIZE as RawFd).contains(&fd) {
         return Err(Error::Invalid(format!(
-            "select: fd {fd} is outside select()'s fd_set (0..{}); use the poll or epoll backend for \
-             it",
+            "select: fd {fd} is not below FD_SETSIZE ({}), so select()'s fd_set cannot hold it; use \
+             the poll or epoll backend for it",
             libc::FD_SETSIZE
         )));
     }
@@ -103,10 +103,13 @@ impl Backend for Select {
             tv_sec: t.as_secs() as libc::time_t,
             tv_usec: t.subsec_micros() as libc::suseconds_t,
         });
-        let tvp = tv.as_mut().map_or(std::ptr::null_mut(), |tv| tv as *mut libc::timeval);
+        let tvp = tv
+            .as_mut()
+            .map_or(std::ptr::null_mut(), |tv| tv as *mut libc::timeval);
         let nfds = self.event_fds + 1;
         // SAFETY: the sets and the timeval (or NULL) are valid for the call.
-        let res = unsafe { libc::select(nfds, &mut readset, &mut writeset, std::ptr::null_mut(), tvp) };
+        let res =
+            unsafe { libc::select(nfds, &mut readset, &mut writeset, std::ptr::null_mut(), tvp) };
         match cvt(res, "select") {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(()),
