@@ -102,6 +102,7 @@ impl fmt::Debug for Ev {
     }
 }
 
+// ANCHOR: event_id
 /// A handle to an event owned by a [`Base`]. libevent: `struct event *`.
 ///
 /// It is also what `event_self_cbarg()` gives a libevent callback: every minievent callback receives
@@ -116,6 +117,7 @@ pub struct EventId {
 /// libevent: `void (*)(evutil_socket_t fd, short what, void *arg)`, with the base reachable through the
 /// arg and the event through `event_self_cbarg()`.
 pub type Callback = Box<dyn FnMut(&mut Base, RawFd, Ev, EventId)>;
+// ANCHOR_END: event_id
 
 // ANCHOR: evlist
 /// Which of the base's structures the event is on. libevent: `ev_flags` (`EVLIST_*`).
@@ -130,6 +132,7 @@ pub(crate) struct EvList {
 }
 // ANCHOR_END: evlist
 
+// ANCHOR: event_struct
 /// The state of one event. libevent: `struct event`.
 pub(crate) struct Event {
     /// libevent: `ev_fd` (-1 for a pure timer).
@@ -151,6 +154,7 @@ pub(crate) struct Event {
     /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
     pub heap_index: usize,
 }
+// ANCHOR_END: event_struct
 
 // ANCHOR: event_assign
 /// The checks `event_assign()` makes before an event exists, plus minievent's own (see Divergences).
@@ -166,7 +170,8 @@ pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
         if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
             // libevent's own words (event_assign).
             return Err(Error::Invalid(
-                "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED".into(),
+                "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"
+                    .into(),
             ));
         }
         return Err(Error::Invalid(
@@ -234,6 +239,7 @@ impl Base {
     }
     // ANCHOR_END: event_new
 
+    // ANCHOR: event_free
     /// Deletes the event if pending and releases it; its id becomes invalid. libevent: `event_free()`.
     pub fn event_free(&mut self, id: EventId) -> Result<()> {
         self.event_del(id)?;
@@ -243,12 +249,26 @@ impl Base {
         self.free_slots.push(id.index);
         Ok(())
     }
+    // ANCHOR_END: event_free
 
     // ANCHOR: event_add
     /// Makes the event pending: registers its fd (through evmap and the backend) and, with a
     /// `timeout`, schedules it on the heap — replacing an earlier timeout. Adding an event that is
     /// already pending only updates the timeout. libevent: `event_add()` → `event_add_nolock_()`.
     pub fn event_add(&mut self, id: EventId, timeout: Option<Duration>) -> Result<()> {
+        self.event_add_nolock(id, timeout, false)
+    }
+
+    /// The body of [`Base::event_add`], also how `event_persist_closure` re-adds a fired EV_PERSIST
+    /// event: `tv` is relative to now, or — `tv_is_absolute` — a deadline on the base's clock, which
+    /// leaves `io_timeout` as it is. The fd is registered unless the event is inserted or active; the
+    /// timeout is only touched once that succeeded. libevent: `event_add_nolock_()`.
+    pub(crate) fn event_add_nolock(
+        &mut self,
+        id: EventId,
+        tv: Option<Duration>,
+        tv_is_absolute: bool,
+    ) -> Result<()> {
         let ev = self.ev(id)?;
         let (fd, events, list) = (ev.fd, ev.events, ev.list);
         if ev.is_io() && !list.inserted && !list.active {
@@ -256,18 +276,22 @@ impl Base {
             self.ev_mut(id)?.list.inserted = true;
             self.event_count += 1;
         }
-        if let Some(tv) = timeout {
-            let now = self.gettime();
-            let ev = self.ev_mut(id)?;
-            if events.contains(EV_PERSIST) {
-                ev.io_timeout = Some(tv);
-            }
-            self.schedule_timeout(id, now + tv)?;
+        if let Some(tv) = tv {
+            let deadline = if tv_is_absolute {
+                tv
+            } else {
+                if events.contains(EV_PERSIST) {
+                    self.ev_mut(id)?.io_timeout = Some(tv);
+                }
+                self.gettime() + tv
+            };
+            self.schedule_timeout(id, deadline)?;
         }
         Ok(())
     }
     // ANCHOR_END: event_add
 
+    // ANCHOR: schedule_timeout
     /// Puts the event on the heap at `deadline`, taking it off first if it was already there, and
     /// off the active queue if it was active because of a timeout. libevent: the timeout half of
     /// `event_add_nolock_()` (with `tv_is_absolute` when `event_persist_closure` re-arms).
@@ -285,10 +309,13 @@ impl Base {
         ev.deadline = deadline;
         ev.list.timeout = true;
         self.event_count += 1;
-        let Base { timeheap, events, .. } = self;
+        let Base {
+            timeheap, events, ..
+        } = self;
         timeheap.push((deadline, id), &mut crate::base::Positions(events));
         Ok(())
     }
+    // ANCHOR_END: schedule_timeout
 
     // ANCHOR: event_del
     /// Makes the event non-pending: off the heap, off its active queue, out of evmap (which may tell
@@ -348,21 +375,29 @@ impl Base {
         ev.list.active = false;
         let pri = ev.pri;
         let queue = &mut self.activequeues[pri];
-        let at = queue.iter().position(|&e| e == id).expect("an active event is on its queue");
+        let at = queue
+            .iter()
+            .position(|&e| e == id)
+            .expect("an active event is on its queue");
         queue.remove(at);
         self.event_count_active -= 1;
     }
 
     /// Takes the event off the timeout heap. libevent: `event_queue_remove_timeout()`.
     pub(crate) fn remove_timeout(&mut self, id: EventId) {
-        let ev = self.ev_mut(id).expect("removing the timeout of an event that exists");
+        let ev = self
+            .ev_mut(id)
+            .expect("removing the timeout of an event that exists");
         ev.list.timeout = false;
         let at = ev.heap_index;
         self.event_count -= 1;
-        let Base { timeheap, events, .. } = self;
+        let Base {
+            timeheap, events, ..
+        } = self;
         timeheap.erase(at, &mut crate::base::Positions(events));
     }
 
+    // ANCHOR: event_pending
     /// What the event is pending or active for, restricted to `what`: `EV_READ`/`EV_WRITE`/`EV_CLOSED`
     /// when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
     /// libevent: `event_pending()`.
@@ -380,6 +415,7 @@ impl Base {
         }
         Ok(flags & what)
     }
+    // ANCHOR_END: event_pending
 
     /// Sets the event's priority (0 runs first). Refused while the event is active or when `pri` is
     /// out of range. libevent: `event_priority_set()`.
@@ -387,7 +423,9 @@ impl Base {
         let npriorities = self.activequeues.len();
         let ev = self.ev_mut(id)?;
         if ev.list.active {
-            return Err(Error::Invalid("event_priority_set: the event is active".into()));
+            return Err(Error::Invalid(
+                "event_priority_set: the event is active".into(),
+            ));
         }
         if pri >= npriorities {
             return Err(Error::Invalid(format!(

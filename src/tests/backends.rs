@@ -1,0 +1,331 @@
+//! Backend selection (event.c:event_base_new_with_config walking `eventops[]`), the environment
+//! variables it reads, and what distinguishes the backends: FDS (poll/select watch any fd, epoll
+//! refuses /dev/null) and select's FD_SETSIZE limit.
+//!
+//! Environment variables are process-wide, so every case that needs one runs in a child process:
+//! the `step1` program, or this test binary re-executed on one test with `MINIEVENT_TEST_CHILD` set.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use minievent::sys::close;
+use minievent::util::{dup2, socketpair, write};
+use minievent::{Base, BaseFlags, Config, EV_READ, Error, Ev, Features, LoopExit, LoopFlags};
+use std::os::fd::IntoRawFd;
+use std::process::{Command, Output};
+
+/// The variables event_base_new_with_config reads; removed from every child so that the runner's
+/// environment cannot change the outcome.
+const EVENT_VARS: [&str; 5] = [
+    "EVENT_NOEPOLL",
+    "EVENT_NOPOLL",
+    "EVENT_NOSELECT",
+    "EVENT_SHOW_METHOD",
+    "EVENT_PRECISE_TIMER",
+];
+
+/// Runs `step1` with exactly the given EVENT_* variables.
+fn step1(vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_step1"));
+    for var in EVENT_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied())
+        .output()
+        .expect("running step1")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// event.c:eventops[] on Linux is epoll, poll, select: a default base is on epoll, with epoll's
+/// features (ET, O1, EARLY_CLOSE; not FDS).
+#[test]
+fn default_base_is_epoll() {
+    let base = Base::with_config(&Config::new().set_flag(BaseFlags::IGNORE_ENV)).unwrap();
+    assert_eq!(base.method(), "epoll");
+    assert_eq!(
+        base.features(),
+        Features::ET | Features::O1 | Features::EARLY_CLOSE
+    );
+    assert_eq!(
+        base.npriorities(),
+        1,
+        "one active queue (event_base_priority_init(base, 1))"
+    );
+}
+
+/// event.c:event_config_avoid_method: avoided backends are skipped in preference order.
+#[test]
+fn avoid_method_falls_back_in_preference_order() {
+    let cfg = Config::new().set_flag(BaseFlags::IGNORE_ENV);
+    let poll = Base::with_config(&cfg.clone().avoid_method("epoll")).unwrap();
+    assert_eq!(poll.method(), "poll");
+    assert_eq!(poll.features(), Features::FDS | Features::EARLY_CLOSE);
+    let select =
+        Base::with_config(&cfg.clone().avoid_method("epoll").avoid_method("poll")).unwrap();
+    assert_eq!(select.method(), "select");
+    assert_eq!(select.features(), Features::FDS);
+    let err = Base::with_config(
+        &cfg.avoid_method("epoll")
+            .avoid_method("poll")
+            .avoid_method("select"),
+    )
+    .err()
+    .expect("all three avoided");
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("no event mechanism available")),
+        "{err}"
+    );
+}
+
+/// event.c:event_config_require_features: a backend lacking a required feature is skipped; FDS
+/// picks poll, and ET|FDS matches no backend — an error that names the problem (libevent:
+/// "event_base_new_with_config: no event mechanism available").
+#[test]
+fn require_features_filters_backends() {
+    let cfg = Config::new().set_flag(BaseFlags::IGNORE_ENV);
+    assert_eq!(
+        Base::with_config(&cfg.clone().require_features(Features::ET))
+            .unwrap()
+            .method(),
+        "epoll"
+    );
+    assert_eq!(
+        Base::with_config(&cfg.clone().require_features(Features::FDS))
+            .unwrap()
+            .method(),
+        "poll"
+    );
+    let select_only = cfg
+        .clone()
+        .require_features(Features::FDS)
+        .avoid_method("poll");
+    assert_eq!(Base::with_config(&select_only).unwrap().method(), "select");
+    let err = Base::with_config(&cfg.require_features(Features::ET | Features::FDS))
+        .err()
+        .expect("no backend has both ET and FDS");
+    match err {
+        Error::Invalid(why) => {
+            assert!(
+                why.starts_with("event_base_new_with_config: no event mechanism available"),
+                "{why}"
+            );
+            assert!(why.contains("required features"), "{why}");
+        }
+        other => panic!("expected Error::Invalid, got {other}"),
+    }
+}
+
+/// event.c:event_is_method_disabled: EVENT_NOEPOLL makes a default base fall back to poll, and
+/// EVENT_NOPOLL as well to select; with all three disabled there is no base at all.
+#[test]
+fn event_no_method_env_vars_disable_backends() {
+    let out = step1(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("method: epoll\n"), "{}", stdout(&out));
+
+    let out = step1(&[("EVENT_NOEPOLL", "1")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("method: poll\n"), "{}", stdout(&out));
+
+    let out = step1(&[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")]);
+    assert!(
+        stdout(&out).contains("method: select\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    // libevent only checks that the variable exists: an empty value disables too.
+    let out = step1(&[("EVENT_NOEPOLL", "")]);
+    assert!(stdout(&out).contains("method: poll\n"), "{}", stdout(&out));
+
+    let out = step1(&[
+        ("EVENT_NOEPOLL", "1"),
+        ("EVENT_NOPOLL", "1"),
+        ("EVENT_NOSELECT", "1"),
+    ]);
+    assert!(!out.status.success());
+    assert!(!stdout(&out).contains("method:"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no event mechanism available"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// event.c:event_base_new_with_config prints `[msg] libevent using: <method>` (event_msgx) when
+/// EVENT_SHOW_METHOD is set, and nothing otherwise.
+#[test]
+fn event_show_method_prints_the_backend() {
+    let out = step1(&[("EVENT_SHOW_METHOD", "1")]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("[msg] libevent using: epoll\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = step1(&[("EVENT_SHOW_METHOD", "1"), ("EVENT_NOEPOLL", "1")]);
+    assert!(
+        stderr(&out).contains("[msg] libevent using: poll\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = step1(&[]);
+    assert!(!stderr(&out).contains("[msg]"), "{}", stderr(&out));
+}
+
+/// event.c:event_base_new_with_config: with EVENT_BASE_FLAG_IGNORE_ENV, EVENT_NO* is not read
+/// (should_check_environment). Runs in a child (this binary, this test) with EVENT_NOEPOLL set.
+#[test]
+fn ignore_env_flag_ignores_event_noepoll() {
+    if std::env::var_os("MINIEVENT_TEST_CHILD").is_some() {
+        // The child: EVENT_NOEPOLL is set.
+        let default = Base::new().unwrap();
+        let ignoring = Base::with_config(&Config::new().set_flag(BaseFlags::IGNORE_ENV)).unwrap();
+        println!(
+            "CHILD default={} ignore_env={}",
+            default.method(),
+            ignoring.method()
+        );
+        return;
+    }
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    for var in EVENT_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args([
+            "--exact",
+            "ignore_env_flag_ignores_event_noepoll",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("MINIEVENT_TEST_CHILD", "1")
+        .env("EVENT_NOEPOLL", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("CHILD default=poll ignore_env=epoll"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// The EV_FEATURE_FDS difference: poll and select watch /dev/null (always readable), epoll's
+/// epoll_ctl refuses it with EPERM.
+#[test]
+fn fds_feature_poll_and_select_watch_dev_null() {
+    let null = std::fs::File::open("/dev/null").unwrap().into_raw_fd();
+    for method in ["poll", "select"] {
+        let mut base = base_for(method);
+        assert!(base.features().contains(Features::FDS));
+        let log = Log::new();
+        let x = base.event_new(null, EV_READ, log.recorder("null")).unwrap();
+        base.event_add(x, None).unwrap();
+        assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+        assert_eq!(log.entries(), [("null", EV_READ)], "{method}");
+    }
+    let mut base = base_for("epoll");
+    assert!(!base.features().contains(Features::FDS));
+    let x = base.event_new(null, EV_READ, |_, _, _, _| {}).unwrap();
+    assert_eq!(
+        base.event_add(x, None).unwrap_err().raw_os_error(),
+        Some(libc::EPERM)
+    );
+    close(null).unwrap();
+}
+
+/// select.c can only watch fds below FD_SETSIZE with a fixed fd_set (libevent reallocates bigger
+/// sets; minievent refuses, see Divergences): fd 1500 is refused with an error naming FD_SETSIZE,
+/// and nothing is left pending. The same fd works with poll and epoll.
+#[test]
+fn select_refuses_fds_beyond_fd_setsize() {
+    const HIGH: i32 = 1500;
+    if let Err(why) = ensure_nofile_above(HIGH as libc::rlim_t) {
+        eprintln!("SKIPPED select_refuses_fds_beyond_fd_setsize: {why}");
+        return;
+    }
+    let [s, peer] = socketpair().unwrap();
+    assert_eq!(dup2(s, HIGH).unwrap(), HIGH);
+    close(s).unwrap();
+
+    let mut base = base_for("select");
+    let r = base.event_new(HIGH, EV_READ, |_, _, _, _| {}).unwrap();
+    let err = base.event_add(r, None).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("FD_SETSIZE") && why.contains("1500")),
+        "{err}"
+    );
+    assert_eq!(base.event_pending(r, EV_READ).unwrap(), Ev::NONE);
+    assert_eq!(base.run(LoopFlags::NONBLOCK).unwrap(), LoopExit::NoEvents);
+
+    assert_eq!(write(peer, b"x").unwrap(), 1);
+    for method in ["poll", "epoll"] {
+        let mut base = base_for(method);
+        let log = Log::new();
+        let r = base.event_new(HIGH, EV_READ, log.recorder("high")).unwrap();
+        base.event_add(r, None).unwrap();
+        assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+        assert_eq!(log.entries(), [("high", EV_READ)], "{method}");
+    }
+    close(HIGH).unwrap();
+    close(peer).unwrap();
+}
+
+/// Raises RLIMIT_NOFILE's soft limit above `fd` if needed (up to the hard limit).
+fn ensure_nofile_above(fd: libc::rlim_t) -> Result<(), String> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid rlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(format!("getrlimit: {}", std::io::Error::last_os_error()));
+    }
+    if lim.rlim_cur > fd {
+        return Ok(());
+    }
+    if lim.rlim_max <= fd {
+        return Err(format!(
+            "RLIMIT_NOFILE hard limit {} is not above fd {fd}",
+            lim.rlim_max
+        ));
+    }
+    lim.rlim_cur = lim.rlim_max.min(fd + 1024);
+    // SAFETY: lim is a valid rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+        return Err(format!("setrlimit: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// evutil.c:evutil_tv_to_msec_ rounds a timeout *up* to whole milliseconds (`(usec + 999) / 1000`),
+/// so that epoll_wait / poll never return before the earliest timeout is due.
+#[test]
+fn kernel_timeouts_are_rounded_up_to_milliseconds() {
+    use minievent::backend::timeout_msec;
+    use std::time::Duration;
+    for (micros, msec) in [
+        (0, 0),
+        (1, 1),
+        (999, 1),
+        (1000, 1),
+        (1001, 2),
+        (1_500_000, 1500),
+        (1_500_001, 1501),
+    ] {
+        assert_eq!(
+            timeout_msec(Duration::from_micros(micros)),
+            msec,
+            "{micros} µs"
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! Events on every backend: readiness, EV_PERSIST, event_pending, several events on one fd,
+//! event_active, priorities, callbacks that free or re-add their own event, and the errors of
+//! event_new / event_add / a freed EventId. Each behaviour runs on epoll, poll and select
+//! (`epoll::name`, `poll::name`, `select::name`).
+
+#[macro_use]
+mod common;
+
+use common::*;
+use minievent::{
+    Base, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Error, Ev, EventId, LoopExit,
+};
+use std::cell::Cell;
+use std::rc::Rc;
+
+per_backend!(
+    read_and_write_readiness,
+    persist_stays_pending,
+    one_shot_is_not_pending_after_it_fires,
+    several_events_on_one_fd,
+    event_active_runs_the_callback_with_what_was_given,
+    priorities_lower_number_runs_first,
+    more_urgent_event_activated_by_a_callback_runs_next,
+    priority_set_is_checked,
+    callback_re_adds_its_own_event,
+    callback_frees_its_own_event,
+    mixing_et_and_level_triggered_on_one_fd_is_refused,
+    freed_event_id_is_an_error,
+);
+
+/// evmap.c:evmap_io_active_ (each event gets `ev_events & what`) and the backends' dispatch: an idle
+/// socket is writable but not readable; after the peer writes, it is readable.
+fn read_and_write_readiness(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    let log = Log::new();
+    let r = base.event_new(pair.a, EV_READ, log.recorder("r")).unwrap();
+    let w = base.event_new(pair.a, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(r, None).unwrap();
+    base.event_add(w, None).unwrap();
+
+    assert_eq!(run_once_guarded(&mut base), LoopExit::Done);
+    assert_eq!(log.entries(), [("w", EV_WRITE)], "only writable at first");
+    assert_eq!(
+        base.event_pending(r, EV_READ).unwrap(),
+        EV_READ,
+        "the reader still waits"
+    );
+
+    pair.send(b"x");
+    assert_eq!(run_once_guarded(&mut base), LoopExit::Done);
+    assert_eq!(log.entries(), [("w", EV_WRITE), ("r", EV_READ)]);
+    // Both were one-shot: nothing is pending any more.
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+}
+
+/// event.c:event_process_active_single_queue: an EV_PERSIST event is only taken off the active
+/// queue, so it stays added and fires again while the fd stays readable.
+fn persist_stays_pending(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    pair.send(b"abc");
+    let calls = Rc::new(Cell::new(0));
+    let c = Rc::clone(&calls);
+    let r = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, move |base, fd, what, me| {
+            assert_eq!(what, EV_READ);
+            assert_eq!(
+                base.event_pending(me, EV_READ).unwrap(),
+                EV_READ,
+                "still added while running"
+            );
+            assert!(read_one(fd));
+            c.set(c.get() + 1);
+            if c.get() == 3 {
+                base.event_del(me).unwrap();
+            }
+        })
+        .unwrap();
+    base.event_add(r, None).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(
+        calls.get(),
+        3,
+        "one call per byte until the callback deleted it"
+    );
+    assert_eq!(
+        base.event_pending(r, EV_READ | EV_WRITE | EV_TIMEOUT)
+            .unwrap(),
+        Ev::NONE
+    );
+}
+
+/// event.c:event_process_active_single_queue calls event_del_nolock_ on a one-shot event before its
+/// callback, and event.c:event_pending then reports nothing (also from inside the callback).
+fn one_shot_is_not_pending_after_it_fires(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    pair.send(b"abc");
+    let seen_inside = Rc::new(Cell::new(None));
+    let s = Rc::clone(&seen_inside);
+    let r = base
+        .event_new(pair.a, EV_READ, move |base, _, _, me| {
+            s.set(Some(
+                base.event_pending(me, EV_READ | EV_WRITE | EV_TIMEOUT)
+                    .unwrap(),
+            ));
+        })
+        .unwrap();
+    base.event_add(r, None).unwrap();
+    assert_eq!(
+        base.event_pending(r, EV_READ | EV_WRITE).unwrap(),
+        EV_READ,
+        "pending once added"
+    );
+    // The data is never read, so the fd stays readable: only the deletion stops a second call.
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(
+        seen_inside.get(),
+        Some(Ev::NONE),
+        "not pending inside its own callback"
+    );
+    assert_eq!(
+        base.event_pending(r, EV_READ | EV_WRITE | EV_TIMEOUT)
+            .unwrap(),
+        Ev::NONE
+    );
+}
+
+/// evmap.c:evmap_io_add_ / evmap_io_del_ count readers and writers per fd: the backend only hears
+/// about the first one added and the last one deleted, and evmap_io_active_ walks the fd's list
+/// from its head (the most recently added event first).
+fn several_events_on_one_fd(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    let log = Log::new();
+    let r1 = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, log.recorder("r1"))
+        .unwrap();
+    let r2 = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, log.recorder("r2"))
+        .unwrap();
+    let w = base.event_new(pair.a, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(r1, None).unwrap();
+    base.event_add(r2, None).unwrap();
+    pair.send(b"x"); // never read: the fd stays readable
+
+    run_once_guarded(&mut base);
+    assert_eq!(
+        log.labels(),
+        ["r2", "r1"],
+        "both readers fire, list head first"
+    );
+
+    log.clear();
+    base.event_del(r1).unwrap();
+    run_once_guarded(&mut base);
+    assert_eq!(
+        log.labels(),
+        ["r2"],
+        "deleting one reader keeps the other watched"
+    );
+
+    log.clear();
+    base.event_del(r2).unwrap();
+    base.event_add(w, None).unwrap();
+    run_once_guarded(&mut base);
+    assert_eq!(
+        log.labels(),
+        ["w"],
+        "the last reader gone, readability is no longer watched"
+    );
+
+    log.clear();
+    base.event_add(r1, None).unwrap();
+    run_once_guarded(&mut base);
+    assert_eq!(
+        log.labels(),
+        ["r1"],
+        "a reader added again is watched again"
+    );
+    base.event_del(r1).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+}
+
+/// event.c:event_active / event_active_nolock_: a manual activation runs the callback with the given
+/// flags (merged when activated twice) even for an event that was never added, and event_pending
+/// reports them while it waits.
+fn event_active_runs_the_callback_with_what_was_given(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    let log = Log::new();
+    let r = base.event_new(pair.a, EV_READ, log.recorder("r")).unwrap();
+    base.event_active(r, EV_WRITE).unwrap();
+    base.event_active(r, EV_TIMEOUT).unwrap();
+    assert_eq!(
+        base.event_pending(r, EV_READ | EV_WRITE | EV_TIMEOUT)
+            .unwrap(),
+        EV_WRITE | EV_TIMEOUT
+    );
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(
+        log.entries(),
+        [("r", EV_WRITE | EV_TIMEOUT)],
+        "one call, with the merged flags"
+    );
+    assert_eq!(
+        base.event_pending(r, EV_READ | EV_WRITE | EV_TIMEOUT)
+            .unwrap(),
+        Ev::NONE
+    );
+}
+
+/// event.c:event_base_priority_init + event_process_active: active queues run lowest number first,
+/// whatever the activation order; new events get the middle priority (event_assign).
+fn priorities_lower_number_runs_first(method: &str) {
+    let mut base = base_for(method);
+    base.priority_init(3).unwrap();
+    assert_eq!(base.npriorities(), 3);
+    let log = Log::new();
+    let mut ids = Vec::new();
+    for (label, pri) in [("p2", 2), ("p0", 0), ("p1", 1)] {
+        let id = base.event_new(-1, Ev::NONE, log.recorder(label)).unwrap();
+        base.event_priority_set(id, pri).unwrap();
+        ids.push(id);
+    }
+    let middle = base
+        .event_new(-1, Ev::NONE, log.recorder("default"))
+        .unwrap();
+    for &id in ids.iter().chain([&middle]) {
+        base.event_active(id, EV_TIMEOUT).unwrap();
+    }
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(
+        log.labels(),
+        ["p0", "p1", "default", "p2"],
+        "default priority is 3/2 = 1"
+    );
+}
+
+/// event.c:event_active_nolock_ sets event_continue when an event more urgent than the running
+/// queue becomes active, and event_process_active_single_queue stops that queue for it.
+fn more_urgent_event_activated_by_a_callback_runs_next(method: &str) {
+    let mut base = base_for(method);
+    base.priority_init(3).unwrap();
+    let log = Log::new();
+    let urgent = base
+        .event_new(-1, Ev::NONE, log.recorder("urgent"))
+        .unwrap();
+    base.event_priority_set(urgent, 0).unwrap();
+    let l = log.clone();
+    let a = base
+        .event_new(-1, Ev::NONE, move |base, _, _, _| {
+            l.push("a", Ev::NONE);
+            base.event_active(urgent, EV_TIMEOUT).unwrap();
+        })
+        .unwrap();
+    let b = base.event_new(-1, Ev::NONE, log.recorder("b")).unwrap();
+    for id in [a, b] {
+        base.event_priority_set(id, 2).unwrap();
+        base.event_active(id, EV_TIMEOUT).unwrap();
+    }
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(log.labels(), ["a", "urgent", "b"]);
+}
+
+/// event.c:event_priority_set refuses a priority outside 0..npriorities and an active event;
+/// event_base_priority_init refuses 0, 256 and a change while events are active.
+fn priority_set_is_checked(method: &str) {
+    let mut base = base_for(method);
+    assert!(matches!(base.priority_init(0), Err(Error::Invalid(_))));
+    assert!(matches!(base.priority_init(256), Err(Error::Invalid(_))));
+    base.priority_init(3).unwrap();
+    let id = base.event_new(-1, Ev::NONE, |_, _, _, _| {}).unwrap();
+    let err = base.event_priority_set(id, 3).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("priority 3")),
+        "{err}"
+    );
+    base.event_priority_set(id, 2).unwrap();
+    base.event_active(id, EV_TIMEOUT).unwrap();
+    assert!(
+        matches!(base.event_priority_set(id, 0), Err(Error::Invalid(_))),
+        "refused while active"
+    );
+    assert!(
+        matches!(base.priority_init(2), Err(Error::Invalid(_))),
+        "refused while events are active"
+    );
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    base.event_priority_set(id, 0).unwrap();
+}
+
+/// event.c:event_self_cbarg: a one-shot callback can add its own event again (it was deleted
+/// before the callback ran), here three times, then lets it end.
+fn callback_re_adds_its_own_event(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    pair.send(b"abc");
+    let calls = Rc::new(Cell::new(0));
+    let c = Rc::clone(&calls);
+    let r = base
+        .event_new(pair.a, EV_READ, move |base, fd, _, me| {
+            assert!(read_one(fd));
+            c.set(c.get() + 1);
+            if c.get() < 3 {
+                base.event_add(me, None).unwrap();
+            }
+        })
+        .unwrap();
+    base.event_add(r, None).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(calls.get(), 3);
+}
+
+/// event.c:event_free from inside the event's own callback (event_self_cbarg): the loop carries on
+/// without it, and its id is invalid afterwards.
+fn callback_frees_its_own_event(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    pair.send(b"x"); // stays readable: a persistent event that survived would fire forever
+    let calls = Rc::new(Cell::new(0));
+    let c = Rc::clone(&calls);
+    let r = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, move |base, _, _, me| {
+            c.set(c.get() + 1);
+            base.event_free(me).unwrap();
+        })
+        .unwrap();
+    base.event_add(r, None).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(calls.get(), 1);
+    assert!(
+        base.event_pending(r, EV_READ).is_err(),
+        "a freed event's id is invalid"
+    );
+}
+
+/// evmap.c:evmap_io_add_ refuses to mix edge-triggered and level-triggered events on one fd
+/// (libevent in debug mode; minievent always, with libevent's message). The refused event is not
+/// pending and the first one still works.
+fn mixing_et_and_level_triggered_on_one_fd_is_refused(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    let log = Log::new();
+    let level = base
+        .event_new(pair.a, EV_READ, log.recorder("level"))
+        .unwrap();
+    let edge = base
+        .event_new(pair.a, EV_WRITE | EV_ET, log.recorder("edge"))
+        .unwrap();
+    base.event_add(level, None).unwrap();
+    let err = base.event_add(edge, None).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("mix edge-triggered and non-edge-triggered")),
+        "{err}"
+    );
+    assert_eq!(base.event_pending(edge, EV_WRITE).unwrap(), Ev::NONE);
+    pair.send(b"x");
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert_eq!(log.labels(), ["level"]);
+}
+
+/// libevent would touch freed memory; minievent's EventId carries a generation, so every call on a
+/// freed id is an error (not a panic), also after its slot was reused by a new event.
+fn freed_event_id_is_an_error(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    let old = base.event_new(pair.a, EV_READ, |_, _, _, _| {}).unwrap();
+    base.event_add(old, None).unwrap();
+    base.event_free(old).unwrap();
+    let new = base.event_new(pair.a, EV_WRITE, |_, _, _, _| {}).unwrap();
+    base.event_add(new, None).unwrap();
+
+    let stale =
+        |r: Result<(), Error>| matches!(r, Err(Error::Invalid(why)) if why.contains("freed"));
+    assert!(stale(base.event_add(old, None)));
+    assert!(stale(base.event_del(old)));
+    assert!(stale(base.event_active(old, EV_READ)));
+    assert!(stale(base.event_priority_set(old, 0)));
+    assert!(stale(base.event_free(old)));
+    assert!(stale(base.event_pending(old, EV_READ).map(drop)));
+    assert!(stale(base.event_get_fd(old).map(drop)));
+    // None of that touched the event now in the slot.
+    assert_eq!(base.event_pending(new, EV_WRITE).unwrap(), EV_WRITE);
+    assert_eq!(base.event_get_events(new).unwrap(), EV_WRITE);
+    base.event_free(new).unwrap();
+}
+
+/// event.c:event_assign refuses EV_SIGNAL with EV_READ/EV_WRITE/EV_CLOSED, in these words.
+#[test]
+fn signal_with_read_is_refused_with_libevents_message() {
+    let mut base = Base::new().unwrap();
+    let err = base
+        .event_new(5, EV_SIGNAL | EV_READ, |_, _, _, _| {})
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"
+    );
+}
+
+/// minievent's own check in event_new (libevent's evmap_io_add_ silently ignores fd < 0): an fd
+/// event needs an fd; fd -1 is only for pure timers.
+#[test]
+fn fd_event_on_fd_minus_one_is_refused() {
+    let mut base = Base::new().unwrap();
+    for what in [EV_READ, EV_WRITE, EV_READ | EV_PERSIST] {
+        let err = base.event_new(-1, what, |_, _, _, _| {}).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid(why) if why.contains("fd -1")),
+            "{what:?}: {err}"
+        );
+    }
+    base.event_new(-1, Ev::NONE, |_, _, _, _| {})
+        .expect("a pure timer is fine");
+    base.event_new(-1, EV_PERSIST, |_, _, _, _| {})
+        .expect("a persistent timer is fine");
+}
+
+/// Unknown flag bits are refused rather than silently kept (no libevent counterpart: a C `short`).
+#[test]
+fn unknown_flag_bits_are_refused() {
+    let mut base = Base::new().unwrap();
+    let err = base
+        .event_new(0, Ev::from_bits(0x40) | EV_READ, |_, _, _, _| {})
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("0x40")),
+        "{err}"
+    );
+}
+
+/// A callback gets its own id (event_self_cbarg), the same one event_new returned.
+#[test]
+fn callback_receives_its_own_id_and_fd() {
+    let mut base = Base::new().unwrap();
+    let pair = Pair::new();
+    pair.send(b"x");
+    let got: Rc<Cell<Option<(i32, EventId)>>> = Rc::default();
+    let g = Rc::clone(&got);
+    let r = base
+        .event_new(pair.a, EV_READ, move |_, fd, _, me| g.set(Some((fd, me))))
+        .unwrap();
+    base.event_add(r, None).unwrap();
+    base.dispatch().unwrap();
+    assert_eq!(got.get(), Some((pair.a, r)));
+}
