@@ -43,7 +43,10 @@ impl MinHeap {
 
     /// Removes the event at `index` (which the event remembered). libevent: `min_heap_erase_()`.
     pub fn erase(&mut self, index: usize, idx: &mut dyn HeapIndex) {
-        let last = self.entries.pop().expect("min_heap_erase_ on an empty heap");
+        let last = self
+            .entries
+            .pop()
+            .expect("min_heap_erase_ on an empty heap");
         if index == self.entries.len() {
             return; // it was the last one
         }
@@ -105,7 +108,10 @@ mod tests {
     }
 
     fn id(i: u32) -> EventId {
-        EventId { index: i, generation: 0 }
+        EventId {
+            index: i,
+            generation: 0,
+        }
     }
 
     #[test]

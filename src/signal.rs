@@ -17,6 +17,7 @@ pub struct Evsig {
 }
 
 impl Evsig {
+    // ANCHOR: evsig_init
     /// libevent: `evsig_init_()`.
     pub fn init() -> Result<Evsig> {
         let mut pair = [-1; 2];
@@ -27,6 +28,7 @@ impl Evsig {
         )?;
         Ok(Evsig { pair })
     }
+    // ANCHOR_END: evsig_init
 }
 
 impl Drop for Evsig {

@@ -15,6 +15,7 @@ pub struct MonotonicTimer {
 }
 
 impl MonotonicTimer {
+    // ANCHOR: clock
     /// libevent: `evutil_configure_monotonic_time_()` (`precise` is `EV_MONOT_PRECISE`).
     pub fn new(precise: bool) -> MonotonicTimer {
         let clock = if precise {
@@ -24,6 +25,7 @@ impl MonotonicTimer {
         };
         MonotonicTimer { clock }
     }
+    // ANCHOR_END: clock
 
     /// `true` for `CLOCK_MONOTONIC`.
     pub fn is_precise(&self) -> bool {
@@ -32,7 +34,10 @@ impl MonotonicTimer {
 
     /// The current time. libevent: `evutil_gettime_monotonic_()`.
     pub fn now(&self) -> Duration {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: ts is a valid timespec; both clocks exist on every Linux this crate builds for, so
         // the call cannot fail (it is answered by the vDSO).
         unsafe { libc::clock_gettime(self.clock, &mut ts) };

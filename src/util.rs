@@ -11,10 +11,16 @@ use std::os::fd::RawFd;
 /// libevent: `evutil_make_socket_nonblocking()`.
 pub fn make_socket_nonblocking(fd: RawFd) -> Result<()> {
     // SAFETY: fcntl with F_GETFL takes no pointer.
-    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL, 0) }, "fcntl(F_GETFL)")?;
+    let flags = cvt(
+        unsafe { libc::fcntl(fd, libc::F_GETFL, 0) },
+        "fcntl(F_GETFL)",
+    )?;
     if flags & libc::O_NONBLOCK == 0 {
         // SAFETY: fcntl with F_SETFL takes an int.
-        cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }, "fcntl(F_SETFL)")?;
+        cvt(
+            unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) },
+            "fcntl(F_SETFL)",
+        )?;
     }
     Ok(())
 }
@@ -23,10 +29,16 @@ pub fn make_socket_nonblocking(fd: RawFd) -> Result<()> {
 /// libevent: `evutil_make_socket_closeonexec()`.
 pub fn make_socket_closeonexec(fd: RawFd) -> Result<()> {
     // SAFETY: fcntl with F_GETFD takes no pointer.
-    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFD, 0) }, "fcntl(F_GETFD)")?;
+    let flags = cvt(
+        unsafe { libc::fcntl(fd, libc::F_GETFD, 0) },
+        "fcntl(F_GETFD)",
+    )?;
     if flags & libc::FD_CLOEXEC == 0 {
         // SAFETY: fcntl with F_SETFD takes an int.
-        cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) }, "fcntl(F_SETFD)")?;
+        cvt(
+            unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) },
+            "fcntl(F_SETFD)",
+        )?;
     }
     Ok(())
 }
@@ -35,7 +47,10 @@ pub fn make_socket_closeonexec(fd: RawFd) -> Result<()> {
 /// then non-blocking — the calls an echo server written on libevent makes before its first event.
 pub fn listen_tcp(addr: Ipv4Addr, port: u16, backlog: i32) -> Result<RawFd> {
     // SAFETY: socket takes only integers.
-    let fd = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) }, "socket")?;
+    let fd = cvt(
+        unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) },
+        "socket",
+    )?;
     let setup = || -> Result<()> {
         let one: libc::c_int = 1;
         // SAFETY: the option value points at a live c_int of the given size.
@@ -85,7 +100,13 @@ pub fn accept(fd: RawFd) -> Result<Option<RawFd>> {
     let mut addr: libc::sockaddr_storage = unsafe_zeroed_storage();
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: addr/len describe a writable sockaddr_storage.
-    let res = unsafe { libc::accept(fd, (&mut addr as *mut libc::sockaddr_storage).cast(), &mut len) };
+    let res = unsafe {
+        libc::accept(
+            fd,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
     match cvt(res, "accept") {
         Ok(conn) => Ok(Some(conn)),
         Err(e) if would_block(&e) => Ok(None),
@@ -102,13 +123,19 @@ fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
 /// `read(fd, buf, len)`: bytes read (0 at end of file).
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is writable for buf.len() bytes.
-    cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }, "read")
+    cvt_size(
+        unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) },
+        "read",
+    )
 }
 
 /// `write(fd, buf, len)`: bytes written (possibly fewer than `buf.len()`).
 pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
     // SAFETY: buf is readable for buf.len() bytes.
-    cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }, "write")
+    cvt_size(
+        unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) },
+        "write",
+    )
 }
 
 /// `true` for EAGAIN / EWOULDBLOCK (and EINTR): try again when the fd is ready.

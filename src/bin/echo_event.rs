@@ -33,7 +33,9 @@ fn main() -> ExitCode {
     let port = match parse_port(std::env::args().skip(1)) {
         Ok(port) => port,
         Err(why) => {
-            eprintln!("echo_event: {why}\nusage: echo_event [--port P]   (P in 1..65535, default 5555)");
+            eprintln!(
+                "echo_event: {why}\nusage: echo_event [--port P]   (P in 1..65535, default 5555)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -65,6 +67,7 @@ fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
     Ok(port)
 }
 
+// ANCHOR: serve
 fn serve(port: u16) -> minievent::Result<()> {
     let mut base = Base::new()?;
     let listener = listen_tcp(Ipv4Addr::LOCALHOST, port, 16)?;
@@ -74,6 +77,7 @@ fn serve(port: u16) -> minievent::Result<()> {
     base.dispatch()?;
     Ok(())
 }
+// ANCHOR_END: serve
 
 // ANCHOR: on_accept
 /// The listener is readable: accept one connection and start reading it.

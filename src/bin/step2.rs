@@ -14,7 +14,10 @@ fn main() -> minievent::Result<()> {
     let r = base.event_new(a, EV_READ | EV_PERSIST, |_, _, _, _| {})?;
     let w = base.event_new(a, EV_WRITE, |_, _, _, _| {})?;
     let t = base.event_new(-1, Ev::NONE, |_, _, _, _| {})?; // a pure timer (evtimer_new)
-    println!("pending: {}", base.event_pending(r, EV_READ | EV_WRITE)?.bits());
+    println!(
+        "pending: {}",
+        base.event_pending(r, EV_READ | EV_WRITE)?.bits()
+    );
     for ev in [r, w, t] {
         base.event_free(ev)?;
     }

@@ -51,7 +51,10 @@ fn main() -> minievent::Result<()> {
     // ANCHOR: eperm
     println!("not pollable: EPERM");
     let n = std::fs::File::open("/dev/null")
-        .map_err(|e| minievent::Error::Sys { call: "open(/dev/null)", source: e })?
+        .map_err(|e| minievent::Error::Sys {
+            call: "open(/dev/null)",
+            source: e,
+        })?
         .into_raw_fd();
     let x = base.event_new(n, EV_READ, |_, _, _, _| {})?;
     let added = base.event_add(x, None); // epoll refuses a device without poll support: EPERM

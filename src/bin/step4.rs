@@ -37,7 +37,11 @@ fn main() -> minievent::Result<()> {
     }
     println!("dispatch: {PAIRS} ready fds");
     let exit = base.dispatch()?; // epoll_wait(.., 32, -1) = 32, then (.., 64, -1) = 1
-    println!("read {} bytes, dispatch returned {}", count.get(), exit.code());
+    println!(
+        "read {} bytes, dispatch returned {}",
+        count.get(),
+        exit.code()
+    );
     // ANCHOR_END: ready
 
     // ANCHOR: timeouts
