@@ -329,3 +329,37 @@ fn kernel_timeouts_are_rounded_up_to_milliseconds() {
         );
     }
 }
+
+/// Divergence 3 (traces/DIVERGENCES.md): poll.c:poll_dispatch and select.c:select_dispatch start
+/// their scan at a random entry (evutil_weakrand_range_); minievent's start at the first, so the
+/// order of callbacks is fixed: poll's array order (the order fds were first added), and select's
+/// ascending fd order. Two fds, added high fd first, both readable before the wait.
+#[test]
+fn poll_and_select_activate_in_fd_order() {
+    for (method, expected) in [("poll", ["high", "low"]), ("select", ["low", "high"])] {
+        for _ in 0..20 {
+            let mut base = base_for(method);
+            let (one, two) = (Pair::new(), Pair::new());
+            // Other tests run in parallel threads, so which pair got the lower fd varies.
+            let (low, high) = if one.a < two.a {
+                (one, two)
+            } else {
+                (two, one)
+            };
+            let log = Log::new();
+            for (pair, label) in [(&high, "high"), (&low, "low")] {
+                pair.send(b"x");
+                let ev = base
+                    .event_new(pair.a, EV_READ, log.recorder(label))
+                    .unwrap();
+                base.event_add(ev, None).unwrap();
+            }
+            assert_eq!(base.run(LoopFlags::ONCE).unwrap(), LoopExit::Done);
+            assert_eq!(
+                log.labels(),
+                expected,
+                "{method}: callbacks out of scan order"
+            );
+        }
+    }
+}

@@ -288,7 +288,16 @@ fn priority_set_is_checked(method: &str) {
         "refused while events are active"
     );
     assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    base.event_priority_set(id, 2).unwrap();
+    // Divergence: shrinking the queues below an existing event's priority is refused (libevent
+    // would index past its queues when the event fires).
+    let err = base.priority_init(2).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("priority 2")),
+        "{err}"
+    );
     base.event_priority_set(id, 0).unwrap();
+    base.priority_init(2).unwrap();
 }
 
 /// event.c:event_self_cbarg: a one-shot callback can add its own event again (it was deleted
@@ -397,6 +406,18 @@ fn signal_with_read_is_refused_with_libevents_message() {
     assert_eq!(
         err.to_string(),
         "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"
+    );
+}
+
+/// Divergence 5 (traces/DIVERGENCES.md): signal events are not implemented yet; event_new says so
+/// instead of accepting an event that could never fire.
+#[test]
+fn signal_events_are_refused_until_implemented() {
+    let mut base = Base::new().unwrap();
+    let err = base.event_new(2, EV_SIGNAL, |_, _, _, _| {}).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("EV_SIGNAL events are not implemented")),
+        "{err}"
     );
 }
 
