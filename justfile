@@ -99,6 +99,17 @@ libevent-src:
     tar -xzf "$orig" -C "$dest"
     echo "libevent 2.1.12-stable unpacked into $dest/libevent-2.1.12-stable (start with event.c, evmap.c, epoll.c)"
 
+# Load-test an echo server: 300 connections at once, payloads up to 8 MiB, slow and late readers, half-closes; every byte and every fd checked (`just stress echo_bufferevent`; --libevent runs the seed's C server, which loses bytes; `--help` for the options)
+stress NAME *FLAGS:
+    cargo build -q --release --bins
+    if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi
+    cargo run -q --release -p minievent-traces --bin stress -- {{NAME}} {{FLAGS}}
+
+# Measure both echo servers, minievent (release) against libevent (C, -O2), in one run: messages/s, CPU and syscalls per message (`just bench --seconds 10`)
+bench *FLAGS: _reference-bins
+    cargo build -q --release --bins
+    cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}
+
 # Do lab N: build and test your file in labs/, and say what to read next
 lab N:
     @cargo run -q -p minievent-labs -- lab {{N}}
@@ -107,13 +118,17 @@ lab N:
 labs:
     @cargo run -q -p minievent-labs -- list
 
-# The next hint for lab N
-hint N:
-    @cargo run -q -p minievent-labs -- hint {{N}}
+# The next hint for lab N (`--all` for every hint, `--reset` to start over)
+hint N *FLAGS:
+    @cargo run -q -p minievent-labs -- hint {{N}} {{FLAGS}}
 
 # Everything CI checks: format, lints, tests, re-recorded libevent traces, the book, the labs
 ci:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     INSTA_UPDATE=no cargo test
+    cargo test -q -p minievent-labs -p minievent-labs-splice -p minievent-labs-kit
+    cargo run -q -p minievent-labs -- check
     just check-reference
+    cargo run -q -p minievent-booklint -- book
+    bash book/check-browser.sh

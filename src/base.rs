@@ -148,19 +148,19 @@ impl Base {
         }
         // libevent leaves an existing event's priority out of range here (undefined behaviour when it
         // fires); minievent refuses instead (DIVERGENCES.md).
-        if let Some(pri) = self
+        let highest = self
             .events
             .iter()
             .filter_map(|s| s.event.as_ref())
             .map(|e| e.pri)
-            .max()
+            .max();
+        if let Some(pri) = highest
+            && pri >= npriorities
         {
-            if pri >= npriorities {
-                return Err(Error::Invalid(format!(
-                    "event_base_priority_init: an existing event has priority {pri}, which {npriorities} \
-                     priorities would not include; free it or lower its priority first"
-                )));
-            }
+            return Err(Error::Invalid(format!(
+                "event_base_priority_init: an existing event has priority {pri}, which {npriorities} \
+                 priorities would not include; free it or lower its priority first"
+            )));
         }
         self.activequeues = vec![VecDeque::new(); npriorities];
         Ok(())

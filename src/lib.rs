@@ -42,6 +42,13 @@
 //! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
 //! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |
 //! | `event_warn`, `event_msgx` | [`log`] | log.rs |
+//! | `struct evbuffer`, `struct evbuffer_chain`, `evbuffer_new` | [`Evbuffer`], [`Evbuffer::new`], [`buffer::ChainInfo`] | buffer.rs |
+//! | `evbuffer_add`, `_add_buffer`, `_drain`, `_remove`, `_copyout`, `_peek`, `_get_length` | [`Evbuffer::add`], [`Evbuffer::add_buffer`], [`Evbuffer::drain`], [`Evbuffer::remove`], [`Evbuffer::copyout`], [`Evbuffer::peek`], [`Evbuffer::len`] | buffer.rs |
+//! | `evbuffer_read`, `evbuffer_write_atmost` | [`Evbuffer::read_from_fd`], [`Evbuffer::write_to_fd`] | buffer.rs |
+//! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::free`] | bufferevent.rs |
+//! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`], [`Bufferevent::get_output`] | bufferevent.rs |
+//! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
+//! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 compile_error!(
@@ -50,13 +57,15 @@ compile_error!(
 
 pub mod backend;
 pub mod base;
+pub mod buffer;
+pub mod bufferevent;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod evmap;
-pub mod log;
 #[path = "loop.rs"]
 pub mod event_loop;
+pub mod evmap;
+pub mod log;
 pub mod minheap;
 pub mod signal;
 pub mod sys;
@@ -65,7 +74,14 @@ pub mod util;
 
 pub use backend::{Backend, EventOp, Features};
 pub use base::Base;
+pub use buffer::Evbuffer;
+pub use bufferevent::{
+    BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_NONE, BevEvent, BevOptions, Bufferevent,
+};
 pub use config::{BaseFlags, Config};
 pub use error::{Error, Result};
-pub use event::{EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId};
+pub use event::{
+    EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId,
+};
 pub use event_loop::{LoopExit, LoopFlags};

@@ -9,10 +9,11 @@
 //!
 //! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1.
 
-use minievent::util::{accept, listen_tcp, make_socket_nonblocking, read, would_block, write};
+mod echo_common;
+
+use minievent::util::{read, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
 use std::cell::RefCell;
-use std::net::Ipv4Addr;
 use std::os::fd::RawFd;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -30,72 +31,20 @@ struct Conn {
 type Shared = Rc<RefCell<Conn>>;
 
 fn main() -> ExitCode {
-    let port = match parse_port(std::env::args().skip(1)) {
-        Ok(port) => port,
-        Err(why) => {
-            eprintln!(
-                "echo_event: {why}\nusage: echo_event [--port P]   (P in 1..65535, default 5555)"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    match serve(port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_event: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::main("echo_event", start)
 }
-
-/// `--port P` or nothing.
-fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
-    let mut port = 5555;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value
-                    .parse()
-                    .ok()
-                    .filter(|&p| p != 0)
-                    .ok_or_else(|| format!("invalid port {value:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(port)
-}
-
-// ANCHOR: serve
-fn serve(port: u16) -> minievent::Result<()> {
-    let mut base = Base::new()?;
-    let listener = listen_tcp(Ipv4Addr::LOCALHOST, port, 16)?;
-    println!("echo_event: listening on 127.0.0.1:{port}");
-    let accept_ev = base.event_new(listener, EV_READ | EV_PERSIST, on_accept)?;
-    base.event_add(accept_ev, None)?;
-    base.dispatch()?;
-    Ok(())
-}
-// ANCHOR_END: serve
 
 // ANCHOR: on_accept
-/// The listener is readable: accept one connection and start reading it.
-fn on_accept(base: &mut Base, listener: RawFd, _: minievent::Ev, _: EventId) {
-    let fd = match accept(listener) {
-        Ok(Some(fd)) => fd,
-        Ok(None) => return, // another wake-up took it
-        Err(e) => return eprintln!("echo_event: {e}"),
-    };
-    if let Err(e) = start(base, fd) {
+/// A new connection (accepted, non-blocking, announced by echo_common): a read event and a write
+/// event, reading first.
+fn start(base: &mut Base, fd: RawFd) {
+    if let Err(e) = start_conn(base, fd) {
         eprintln!("echo_event: fd {fd}: {e}");
         let _ = minievent::sys::close(fd);
     }
 }
 
-fn start(base: &mut Base, fd: RawFd) -> minievent::Result<()> {
-    make_socket_nonblocking(fd)?;
-    println!("accepted fd {fd}");
+fn start_conn(base: &mut Base, fd: RawFd) -> minievent::Result<()> {
     let conn: Rc<RefCell<Option<Shared>>> = Rc::default();
     let (c1, c2) = (Rc::clone(&conn), Rc::clone(&conn));
     let read_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {

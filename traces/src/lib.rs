@@ -7,7 +7,7 @@
 //! ```text
 //! record  (record.rs)     strace -f -qq -e signal=none -e trace=SET -o FILE PROGRAM ARGS
 //!                         with only fds 0-2 open, a clean EVENT_* environment, a deadline;
-//!                         for echo-event the lock-step client (client.rs) drives the server
+//!                         for the echo scenarios the lock-step client (client.rs) drives the server
 //! parse   (parse.rs)      every line through strace-parse -> Event { pid, Call { name, args, result } }
 //! normalize (normalize.rs) start at the banner; drop exit; ADDR, PORT, T; collapse repeated timeouts
 //! render  (render.rs)     `name(arg, arg) = result`, one per line
@@ -16,6 +16,11 @@
 //! The scenarios are listed in `traces/SCENARIOS.md` and in [`scenarios()`]. The traces of the
 //! libevent reference programs are committed under `traces/libevent/` ([`recorded`]); the
 //! `trace` binary (`src/bin/trace.rs`, behind `just trace NAME`) lists, runs and records them.
+//!
+//! The echo servers are also run without strace, as plain child processes ([`server`]): under
+//! load by [`load`] (the `stress` binary, behind `just stress NAME`, and the seed-bug tests in
+//! `traces/tests/echo_servers.rs`), and against libevent's for a first measurement by [`mod@bench`]
+//! (the `bench` binary, behind `just bench`).
 //!
 //! ```no_run
 //! use minievent_traces::{Scenario, trace};
@@ -34,14 +39,17 @@ compile_error!(
      from /proc"
 );
 
+pub mod bench;
 pub mod client;
 mod error;
+pub mod load;
 pub mod normalize;
 pub mod parse;
 pub mod record;
 pub mod recorded;
 pub mod render;
 pub mod scenario;
+pub mod server;
 
 use std::fs;
 use std::path::Path;

@@ -170,16 +170,7 @@ impl Running {
 
     /// The traced program's pid: the (first) child of the strace process, once it exists.
     pub fn tracee_pid(&self) -> Option<i32> {
-        let tasks = fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
-        tasks
-            .flatten()
-            .filter_map(|task| fs::read_to_string(task.path().join("children")).ok())
-            .flat_map(|c| {
-                c.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok())
-                    .collect::<Vec<_>>()
-            })
-            .min()
+        first_child(self.child.id())
     }
 
     /// Waits until the traced program is blocked in a backend's wait call (`epoll_wait`,
@@ -348,8 +339,22 @@ pub fn classify_exit(status: ExitStatus, program: &Path, stderr: &str) -> Result
     }
 }
 
+/// The lowest pid among the children of process `pid` (strace's traced program), if any.
+pub(crate) fn first_child(pid: u32) -> Option<i32> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    tasks
+        .flatten()
+        .filter_map(|task| fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .min()
+}
+
 /// Makes fds 3 and up close-on-exec in the forked child (see the module docs).
-fn hermetic_fds() -> io::Result<()> {
+pub(crate) fn hermetic_fds() -> io::Result<()> {
     // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets the close-on-exec flag of this
     // (freshly forked) process's descriptors; no memory is touched.
     let marked = unsafe {

@@ -18,12 +18,16 @@ pub enum TraceSet {
     Loop,
     /// [`TraceSet::Loop`] plus the socket calls of a server.
     Net,
+    /// [`TraceSet::Net`] plus what an evbuffer reads and writes with: `ioctl` (FIONREAD),
+    /// `readv`, `writev`.
+    Buffer,
 }
 
 const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_create,\
                     epoll_create,epoll_create1,epoll_ctl,fcntl";
 const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
 const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
+const BUFFER: &str = "ioctl,readv,writev";
 
 impl TraceSet {
     /// The comma-separated syscall list for `strace -e trace=`.
@@ -32,15 +36,17 @@ impl TraceSet {
             TraceSet::Base => BASE.to_string(),
             TraceSet::Loop => format!("{BASE},{LOOP}"),
             TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
+            TraceSet::Buffer => format!("{BASE},{LOOP},{NET},{BUFFER}"),
         }
     }
 
-    /// The set's name in `SCENARIOS.md`: `base`, `loop` or `net`.
+    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net` or `buffer`.
     pub fn name(self) -> &'static str {
         match self {
             TraceSet::Base => "base",
             TraceSet::Loop => "loop",
             TraceSet::Net => "net",
+            TraceSet::Buffer => "buffer",
         }
     }
 }
@@ -72,7 +78,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 8] = [
+static SCENARIOS: [Scenario; 10] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -146,6 +152,19 @@ static SCENARIOS: [Scenario; 8] = [
                       make epoll_wait time out twice.",
     },
     Scenario {
+        name: "step6",
+        program: "step6",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Buffer,
+        client: None,
+        description: "A bufferevent on a socketpair, one loop pass at a time: readv into one, \
+                      then two chains; the read high-water mark deletes the read event and \
+                      draining below it adds it back; bufferevent_write adds EPOLLOUT, writev \
+                      sends at most 16384 bytes per pass and EPOLLOUT goes when the output is \
+                      empty; end of file, and bufferevent_free closes the socket.",
+    },
+    Scenario {
         name: "echo-event",
         program: "echo_event",
         args: &[],
@@ -155,6 +174,18 @@ static SCENARIOS: [Scenario; 8] = [
         description: "The echo server built on raw events serves one client: accept, two reads \
                       each echoed by one write, end of file and close; it is then killed while \
                       waiting in epoll_wait.",
+    },
+    Scenario {
+        name: "echo-bufferevent",
+        program: "echo_bufferevent",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "The echo server built on a bufferevent serves one client: each message is \
+                      read with ioctl FIONREAD and readv, the output buffer adds EPOLLOUT, one \
+                      writev empties it and EPOLLOUT is removed again; at end of file reading \
+                      stops and the bufferevent is freed, which closes the socket.",
     },
 ];
 
@@ -251,7 +282,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
-             step1-show-method, step2, step3, step4, echo-event"
+             step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent"
         );
     }
 
@@ -272,6 +303,12 @@ mod tests {
                 .syscalls()
                 .ends_with("accept,accept4,shutdown")
         );
+        assert!(
+            TraceSet::Buffer
+                .syscalls()
+                .starts_with(&TraceSet::Net.syscalls())
+        );
+        assert!(TraceSet::Buffer.syscalls().ends_with("ioctl,readv,writev"));
         assert!(!TraceSet::Base.syscalls().contains(' '));
     }
 

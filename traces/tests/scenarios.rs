@@ -19,8 +19,13 @@ fn program(scenario: &Scenario) -> &'static Path {
         "step2" => env!("CARGO_BIN_EXE_step2"),
         "step3" => env!("CARGO_BIN_EXE_step3"),
         "step4" => env!("CARGO_BIN_EXE_step4"),
+        "step6" => env!("CARGO_BIN_EXE_step6"),
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
-        other => panic!("scenario {} runs {other}, which this test does not know: add it here", scenario.name),
+        "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
+        other => panic!(
+            "scenario {} runs {other}, which this test does not know: add it here",
+            scenario.name
+        ),
     })
 }
 
@@ -50,7 +55,9 @@ fn assert_snapshot(scenario: &Scenario, trace: &Trace) {
 
 /// libevent's recorded trace of the same scenario.
 fn libevent_trace(scenario: &Scenario) -> String {
-    let path = workspace_dir().join("traces/libevent").join(format!("{}.trace", scenario.name));
+    let path = workspace_dir()
+        .join("traces/libevent")
+        .join(format!("{}.trace", scenario.name));
     read_recorded(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -78,7 +85,9 @@ scenario!(step1_show_method, "step1-show-method");
 scenario!(step2, "step2");
 scenario!(step3, "step3");
 scenario!(step4, "step4");
+scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
+scenario!(echo_bufferevent, "echo-bufferevent");
 
 /// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
 #[test]
@@ -91,8 +100,16 @@ fn every_scenario_is_tested() {
         "step2",
         "step3",
         "step4",
+        "step6",
         "echo-event",
+        "echo-bufferevent",
     ];
-    let registered: Vec<&str> = minievent_traces::scenarios().iter().map(|s| s.name).collect();
-    assert_eq!(registered, tested, "add a scenario!(...) line for each new scenario");
+    let registered: Vec<&str> = minievent_traces::scenarios()
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        registered, tested,
+        "add a scenario!(...) line for each new scenario"
+    );
 }

@@ -1,0 +1,147 @@
+//! `echo_bufferevent` — the seed's second echo server, on a bufferevent, without the seed's bug.
+//!
+//! The seed (traces/reference/echo_bufferevent.c keeps it as it is) moves the input to the output
+//! in its read callback — `bufferevent_write_buffer(bev, input)` — and frees the bufferevent in
+//! its event callback on end of file. Freeing drops the output buffer with whatever is still
+//! queued in it, so a client that half-closes (`shutdown(SHUT_WR)`) before its echo has been
+//! written loses the rest. Here end of file only stops reading; the bufferevent is freed (and
+//! the socket closed) by the write callback once the output is empty. And a client that sends
+//! faster than it reads does not make the output grow without bound: past [`MAX_OUTPUT`] queued
+//! bytes reading stops until half of them are written (libevent's sample/le-proxy.c does the
+//! same with a write low-water mark). In the lock-step session nothing is ever queued at end of
+//! file, so the syscall trace is the seed's (scenario `echo-bufferevent`).
+//!
+//! Usage: `echo_bufferevent [--port P]` (default 5555), listening on 127.0.0.1.
+
+mod echo_common;
+
+use minievent::{
+    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent, Bufferevent, EV_READ,
+    EV_WRITE,
+};
+use std::cell::Cell;
+use std::os::fd::RawFd;
+use std::process::ExitCode;
+use std::rc::Rc;
+
+/// Reading stops while the output holds this much, and resumes when it is down to half.
+const MAX_OUTPUT: usize = 1 << 20;
+
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Reading and echoing.
+    Echoing,
+    /// Reading disabled: the output is over [`MAX_OUTPUT`]; the write callback resumes at half.
+    Paused,
+    /// End of file seen: writing the rest; the write callback frees once the output is empty.
+    Flushing,
+}
+
+fn main() -> ExitCode {
+    echo_common::main("echo_bufferevent", start)
+}
+
+// ANCHOR: start
+/// A new connection: a bufferevent that closes the socket when freed, three callbacks, reading.
+fn start(base: &mut Base, fd: RawFd) {
+    let bev = match Bufferevent::socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) {
+        Ok(bev) => bev,
+        Err(e) => {
+            eprintln!("echo_bufferevent: fd {fd}: {e}");
+            let _ = minievent::sys::close(fd);
+            return;
+        }
+    };
+    let phase = Rc::new(Cell::new(Phase::Echoing));
+    let (p_read, p_write, p_event) = (Rc::clone(&phase), Rc::clone(&phase), phase);
+    bev.setcb(
+        Some(Box::new(move |base, bev| on_read(base, bev, &p_read))),
+        Some(Box::new(move |base, bev| on_write(base, bev, &p_write))),
+        Some(Box::new(move |base, bev, what| {
+            on_event(base, bev, what, &p_event)
+        })),
+    );
+    if let Err(e) = bev.enable(base, EV_READ) {
+        fail(base, &bev, &e);
+    }
+}
+// ANCHOR_END: start
+
+// ANCHOR: on_read
+/// Input arrived: move it to the output (writing starts by itself); stop reading if the client
+/// is not reading its echo fast enough.
+fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
+    let input = bev.get_input();
+    let result = bev.write_buffer(base, &input).and_then(|()| {
+        if bev.get_output().borrow().len() < MAX_OUTPUT {
+            return Ok(());
+        }
+        phase.set(Phase::Paused);
+        bev.disable(base, EV_READ)?;
+        // The write callback now runs only once the output is down to half.
+        bev.setwatermark(base, EV_WRITE, MAX_OUTPUT / 2, 0)
+    });
+    if let Err(e) = result {
+        fail(base, bev, &e);
+    }
+}
+// ANCHOR_END: on_read
+
+// ANCHOR: on_write
+/// The output went down to the write low-water mark (0 unless paused): resume reading, or, at
+/// the end, free once everything is written.
+fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
+    match phase.get() {
+        Phase::Echoing => {}
+        Phase::Paused => {
+            phase.set(Phase::Echoing);
+            let resumed = bev
+                .setwatermark(base, EV_WRITE, 0, 0)
+                .and_then(|()| bev.enable(base, EV_READ));
+            if let Err(e) = resumed {
+                fail(base, bev, &e);
+            }
+        }
+        Phase::Flushing => {
+            if bev.get_output().borrow().is_empty() {
+                close(base, bev);
+            }
+        }
+    }
+}
+// ANCHOR_END: on_write
+
+// ANCHOR: on_event
+/// End of file or an error. End of file: reading is already disabled; free now only if nothing
+/// is left to write — the seed frees here unconditionally, and loses what is queued.
+fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Phase>) {
+    if what.contains(BEV_EVENT_ERROR) {
+        let why = bev
+            .socket_error()
+            .map_or_else(|| format!("{what:?}"), |e| e.to_string());
+        eprintln!("echo_bufferevent: fd {}: {why}", bev.getfd());
+        close(base, bev);
+    } else if what.contains(BEV_EVENT_EOF) {
+        if bev.get_output().borrow().is_empty() {
+            close(base, bev);
+        } else {
+            phase.set(Phase::Flushing);
+        }
+    }
+}
+// ANCHOR_END: on_event
+
+/// Reports an error of a bufferevent call and gives up on the connection.
+fn fail(base: &mut Base, bev: &Bufferevent, e: &minievent::Error) {
+    eprintln!("echo_bufferevent: fd {}: {e}", bev.getfd());
+    close(base, bev);
+}
+
+/// The seed's order: the message, then bufferevent_free (which closes the socket).
+fn close(base: &mut Base, bev: &Bufferevent) {
+    println!("closed fd {}", bev.getfd());
+    if let Err(e) = bev.free(base) {
+        eprintln!("echo_bufferevent: fd {}: {e}", bev.getfd());
+    }
+}

@@ -1,0 +1,143 @@
+//! The echo servers under load, and the seed's two bugs.
+//!
+//! The seed's servers are kept as they are in traces/reference/ (echo_event.c, echo_bufferevent.c):
+//! the tests named `seed_bug_*` run them — built by `just reference` — and check that they *do*
+//! lose bytes, as the seed does. The tests beside each run minievent's server on the very same
+//! client and check that it loses nothing. The `stress_*` tests are `just stress` at a small size.
+//!
+//! This file belongs to the root package (see Cargo.toml), so cargo builds the servers first and
+//! hands their paths over as `CARGO_BIN_EXE_*`.
+
+use minievent_traces::load::{Conn, Outcome, Reader, StressConfig, exchange, stress};
+use minievent_traces::reference_program;
+use minievent_traces::server::{Server, Under};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Starts a server, or fails saying how to build it.
+fn start(program: &Path) -> Server {
+    Server::start(program, Under::Nothing).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The seed's C server `name`, built by `just reference`.
+fn seed_server(name: &str) -> Server {
+    let program = reference_program(name);
+    if !program.is_file() {
+        panic!(
+            "{} is missing: run `just reference` (it builds the seed's C servers on libevent; \
+             libevent-dev must be installed)",
+            program.display()
+        );
+    }
+    start(&program)
+}
+
+// ANCHOR: late_reader
+/// A client that sends 8 MiB, half-closes, and only then reads — after its writer is done (or
+/// after 2 s if the server holds it back), plus 500 ms: time for the server to have read the end
+/// of file. Its receive buffer is small (64 KiB), so the server's writes soon come up short.
+fn late_reader(server: &Server) -> Outcome {
+    let conn = Conn {
+        id: 0,
+        seed: 42,
+        size: 8 << 20,
+        max_write: 64 << 10,
+        reader: Reader::Late {
+            after: Duration::from_secs(2),
+            then: Duration::from_millis(500),
+        },
+        rcvbuf: Some(64 << 10),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    exchange(server.port, &conn, Duration::from_secs(30), deadline, || {})
+        .unwrap_or_else(|e| panic!("{}: the client failed: {e}", server.program.display()))
+}
+// ANCHOR_END: late_reader
+
+// ANCHOR: seed_bugs
+/// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_event.c): its read callback writes what it
+/// read with one write() and forgets what a short write did not take. Once the client's window
+/// is full every write is short or fails, so only a prefix of the echo ever comes back.
+#[test]
+fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
+    let server = seed_server("echo_event");
+    let outcome = late_reader(&server);
+    assert!(
+        outcome.received < outcome.sent,
+        "the seed's echo_event.c was expected to lose bytes here, and returned all {} — has \
+         traces/reference/echo_event.c been fixed? It must keep the seed's bug",
+        outcome.sent
+    );
+    assert_eq!(
+        outcome.first_wrong, None,
+        "what came back is an intact prefix: the tail is what is lost"
+    );
+}
+
+/// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_bufferevent.c): its event callback frees
+/// the bufferevent at end of file, with the output still queued — a client that half-closes
+/// before its echo is written loses the rest.
+#[test]
+fn seed_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
+    let server = seed_server("echo_bufferevent");
+    let outcome = late_reader(&server);
+    assert!(
+        outcome.received < outcome.sent,
+        "the seed's echo_bufferevent.c was expected to lose bytes here, and returned all {} — has \
+         traces/reference/echo_bufferevent.c been fixed? It must keep the seed's bug",
+        outcome.sent
+    );
+    assert_eq!(
+        outcome.first_wrong, None,
+        "what came back is an intact prefix: the tail is what is lost"
+    );
+}
+// ANCHOR_END: seed_bugs
+
+// ANCHOR: fixed
+/// The same client as the seed-bug test: minievent's echo_event keeps the tail of a short write,
+/// stops reading, and writes it when the socket is writable again.
+#[test]
+fn echo_event_keeps_the_tail_of_a_short_write() {
+    let server = start(Path::new(env!("CARGO_BIN_EXE_echo_event")));
+    let outcome = late_reader(&server);
+    assert_eq!(outcome.loss(), None);
+}
+
+/// The same client: minievent's echo_bufferevent frees only once the output is empty.
+#[test]
+fn echo_bufferevent_flushes_before_it_closes_a_half_closed_client() {
+    let server = start(Path::new(env!("CARGO_BIN_EXE_echo_bufferevent")));
+    let outcome = late_reader(&server);
+    assert_eq!(outcome.loss(), None);
+}
+// ANCHOR_END: fixed
+
+/// `just stress` at a size for CI: 60 connections at once, payloads up to 2 MiB, slow, late and
+/// aborting readers; every byte back, every fd closed.
+fn small_stress(program: &str) {
+    let mut server = start(Path::new(program));
+    let config = StressConfig {
+        conns: 60,
+        max_size: 2 << 20,
+        slow_percent: 20,
+        late_percent: 10,
+        abort_percent: 5,
+        seed: 5,
+        deadline: Duration::from_secs(60),
+        io_timeout: Duration::from_secs(30),
+    };
+    if let Err(problems) = stress(&mut server, &config) {
+        panic!("{problems}");
+    }
+}
+
+#[test]
+fn stress_echo_event_small() {
+    small_stress(env!("CARGO_BIN_EXE_echo_event"));
+}
+
+#[test]
+fn stress_echo_bufferevent_small() {
+    small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
+}
