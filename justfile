@@ -18,9 +18,10 @@ serve:
 book:
     @mdbook build book
 
-# Run the test suite: the library, the trace snapshots, the parity checks with libevent
+# Run the test suite: the library, the trace snapshots, the parity checks with libevent — and, with libevent-dev installed, the tests that run the seed's C servers
 test:
     @cargo test
+    @if [ -e /usr/include/event2/event.h ]; then just _reference-bins && cargo test -q --test echo_servers -- --ignored; else echo "note: the seed-bug tests (cargo test --test echo_servers -- --ignored) need libevent-dev; skipped"; fi
 
 # Run a scenario under strace and print its normalized trace (`just trace step3`; add --libevent for the C twin, --raw for strace's own output)
 trace NAME *FLAGS:
@@ -127,6 +128,8 @@ ci:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     INSTA_UPDATE=no cargo test
+    just _reference-bins
+    cargo test -q --test echo_servers -- --ignored
     cargo test -q -p minievent-labs -p minievent-labs-splice -p minievent-labs-kit
     cargo run -q -p minievent-labs -- check
     just check-reference

@@ -2,7 +2,8 @@
 //!
 //! The seed's servers are kept as they are in traces/reference/ (echo_event.c, echo_bufferevent.c):
 //! the tests named `seed_bug_*` run them — built by `just reference` — and check that they *do*
-//! lose bytes, as the seed does. The tests beside each run minievent's server on the very same
+//! lose bytes, as the seed does. They are `#[ignore]`d so that `cargo test` needs nothing but cargo
+//! and strace; `just test` and `just ci` build the C servers and run them. The tests beside each run minievent's server on the very same
 //! client and check that it loses nothing. The `stress_*` tests are `just stress` at a small size.
 //!
 //! This file belongs to the root package (see Cargo.toml), so cargo builds the servers first and
@@ -59,6 +60,7 @@ fn late_reader(server: &Server) -> Outcome {
 /// read with one write() and forgets what a short write did not take. Once the client's window
 /// is full every write is short or fails, so only a prefix of the echo ever comes back.
 #[test]
+#[ignore = "needs the seed's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
 fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
     let server = seed_server("echo_event");
     let outcome = late_reader(&server);
@@ -78,6 +80,7 @@ fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
 /// the bufferevent at end of file, with the output still queued — a client that half-closes
 /// before its echo is written loses the rest.
 #[test]
+#[ignore = "needs the seed's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
 fn seed_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
     let server = seed_server("echo_bufferevent");
     let outcome = late_reader(&server);
