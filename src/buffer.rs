@@ -74,8 +74,10 @@ impl Chain {
     fn space_len(&self) -> usize {
         self.buffer.len() - self.misalign - self.off
     }
-    // ANCHOR_END: chain
+}
+// ANCHOR_END: chain
 
+impl Chain {
     /// The bytes the chain holds.
     fn data(&self) -> &[u8] {
         &self.buffer[self.misalign..self.misalign + self.off]

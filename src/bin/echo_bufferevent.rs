@@ -16,14 +16,15 @@
 mod echo_common;
 
 use minievent::{
-    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent, Bufferevent, EV_READ,
-    EV_WRITE,
+    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent,
+    Bufferevent, EV_READ, EV_WRITE,
 };
 use std::cell::Cell;
 use std::os::fd::RawFd;
 use std::process::ExitCode;
 use std::rc::Rc;
 
+// ANCHOR: phase
 /// Reading stops while the output holds this much, and resumes when it is down to half.
 const MAX_OUTPUT: usize = 1 << 20;
 
@@ -37,6 +38,7 @@ enum Phase {
     /// End of file seen: writing the rest; the write callback frees once the output is empty.
     Flushing,
 }
+// ANCHOR_END: phase
 
 fn main() -> ExitCode {
     echo_common::main("echo_bufferevent", start)
@@ -123,7 +125,9 @@ fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Pha
         eprintln!("echo_bufferevent: fd {}: {why}", bev.getfd());
         close(base, bev);
     } else if what.contains(BEV_EVENT_EOF) {
-        if bev.get_output().borrow().is_empty() {
+        // End of file while reading: flush what is queued first. While *writing* (writev took
+        // nothing), the peer takes no more and writing is already disabled: close now.
+        if what.contains(BEV_EVENT_WRITING) || bev.get_output().borrow().is_empty() {
             close(base, bev);
         } else {
             phase.set(Phase::Flushing);

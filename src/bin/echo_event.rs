@@ -18,6 +18,7 @@ use std::os::fd::RawFd;
 use std::process::ExitCode;
 use std::rc::Rc;
 
+// ANCHOR: conn
 /// One client connection.
 struct Conn {
     fd: RawFd,
@@ -29,6 +30,7 @@ struct Conn {
 }
 
 type Shared = Rc<RefCell<Conn>>;
+// ANCHOR_END: conn
 
 fn main() -> ExitCode {
     echo_common::main("echo_event", start)
@@ -135,6 +137,7 @@ fn on_write(base: &mut Base, conn: &Shared) {
 }
 // ANCHOR_END: on_write
 
+// ANCHOR: close_conn
 /// Frees both events and closes the socket, in the seed's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
     let c = conn.borrow();
@@ -146,3 +149,4 @@ fn close_conn(base: &mut Base, conn: &Shared) {
     }
     let _ = minievent::sys::close(c.fd);
 }
+// ANCHOR_END: close_conn

@@ -40,6 +40,7 @@ static void die(const char *what)
     exit(1);
 }
 
+// ANCHOR: callbacks
 /* Read callback: everything that arrived goes to the output buffer.
  * bufferevent_write_buffer moves the input's chains to the output (no copy);
  * the output's callback then adds EV_WRITE, and libevent writes it with
@@ -68,6 +69,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         bufferevent_free(bev);
     }
 }
+// ANCHOR_END: callbacks
 
 /* The listener's EV_READ|EV_PERSIST callback: one accept per readiness. */
 static void on_accept(evutil_socket_t fd, short what, void *arg)

@@ -31,6 +31,7 @@ static void die(const char *what)
     exit(1);
 }
 
+// ANCHOR: on_read
 /* The connection's EV_READ|EV_PERSIST callback; arg is the event itself
  * (event_self_cbarg), so it can free itself. */
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -62,6 +63,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     event_free(ev);
     close(fd);
 }
+// ANCHOR_END: on_read
 
 /* The listener's EV_READ|EV_PERSIST callback: one accept per readiness. */
 static void on_accept(evutil_socket_t fd, short what, void *arg)

@@ -56,6 +56,7 @@ fn late_reader(server: &Server) -> Outcome {
 // ANCHOR_END: late_reader
 
 // ANCHOR: seed_bugs
+// ANCHOR: seed_bug_echo_event
 /// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_event.c): its read callback writes what it
 /// read with one write() and forgets what a short write did not take. Once the client's window
 /// is full every write is short or fails, so only a prefix of the echo ever comes back.
@@ -75,7 +76,9 @@ fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
         "what came back is an intact prefix: the tail is what is lost"
     );
 }
+// ANCHOR_END: seed_bug_echo_event
 
+// ANCHOR: seed_bug_echo_bufferevent
 /// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_bufferevent.c): its event callback frees
 /// the bufferevent at end of file, with the output still queued — a client that half-closes
 /// before its echo is written loses the rest.
@@ -95,9 +98,11 @@ fn seed_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
         "what came back is an intact prefix: the tail is what is lost"
     );
 }
+// ANCHOR_END: seed_bug_echo_bufferevent
 // ANCHOR_END: seed_bugs
 
 // ANCHOR: fixed
+// ANCHOR: fixed_echo_event
 /// The same client as the seed-bug test: minievent's echo_event keeps the tail of a short write,
 /// stops reading, and writes it when the socket is writable again.
 #[test]
@@ -106,7 +111,9 @@ fn echo_event_keeps_the_tail_of_a_short_write() {
     let outcome = late_reader(&server);
     assert_eq!(outcome.loss(), None);
 }
+// ANCHOR_END: fixed_echo_event
 
+// ANCHOR: fixed_echo_bufferevent
 /// The same client: minievent's echo_bufferevent frees only once the output is empty.
 #[test]
 fn echo_bufferevent_flushes_before_it_closes_a_half_closed_client() {
@@ -114,6 +121,7 @@ fn echo_bufferevent_flushes_before_it_closes_a_half_closed_client() {
     let outcome = late_reader(&server);
     assert_eq!(outcome.loss(), None);
 }
+// ANCHOR_END: fixed_echo_bufferevent
 // ANCHOR_END: fixed
 
 /// `just stress` at a size for CI: 60 connections at once, payloads up to 2 MiB, slow, late and
