@@ -95,7 +95,8 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<String, String> {
         return Ok(format!(
             "That was the last hint for lab {n} (there are {total}). All of them: \
              `cargo run -q -p minievent-labs -- hint {n} --all`; from the first again: `... hint {n} --reset`.\n\
-             Chapter {n} ({}) explains the whole of it.\n",
+             Chapter {} ({}) explains the whole of it.\n",
+            lab.chapter_number,
             lab.chapter()
         ));
     }

@@ -1,4 +1,5 @@
-//! The labs: one per chapter of the book's Part I.
+//! The labs: one per chapter of the book's Part I, and one for chapter 6 (evbuffer and
+//! bufferevent) in Part II.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ pub struct Lab {
     pub call: &'static str,
     /// What the learner writes, in a few words.
     pub task: &'static str,
+    /// The chapter the lab goes with: the lab's number up to lab 4; lab 5 goes with chapter 6
+    /// (chapter 5, the echo server on raw events, has no lab).
+    pub chapter_number: u8,
     /// The chapter's file under `book/src/`.
     pub chapter_file: &'static str,
     /// [`skeleton_hash`] of the untouched `src/exercise.rs`: an exercise file with this hash is "not
@@ -23,9 +27,10 @@ pub struct Lab {
 }
 
 /// Every lab, in order.
-pub const LABS: [Lab; 4] = [
+pub const LABS: [Lab; 5] = [
     Lab {
         number: 1,
+        chapter_number: 1,
         package: "lab01-event-base-new",
         call: "event_base_new",
         task: "choose the backend; create the epoll instance",
@@ -34,6 +39,7 @@ pub const LABS: [Lab; 4] = [
     },
     Lab {
         number: 2,
+        chapter_number: 2,
         package: "lab02-event-new",
         call: "event_new",
         task: "check, create and inspect events",
@@ -42,6 +48,7 @@ pub const LABS: [Lab; 4] = [
     },
     Lab {
         number: 3,
+        chapter_number: 3,
         package: "lab03-event-add",
         call: "event_add",
         task: "evmap's counts; the epoll_ctl op and its fallbacks",
@@ -50,11 +57,21 @@ pub const LABS: [Lab; 4] = [
     },
     Lab {
         number: 4,
+        chapter_number: 4,
         package: "lab04-event-base-dispatch",
         call: "event_base_dispatch",
         task: "epoll_wait and the event loop",
         chapter_file: "ch04-event-base-dispatch.md",
         skeleton_hash: 0x96df6ab4d59c6776,
+    },
+    Lab {
+        number: 5,
+        chapter_number: 6,
+        package: "lab05-echo-bufferevent",
+        call: "bufferevent echo",
+        task: "its callbacks, and flush before close",
+        chapter_file: "ch06-evbuffer-bufferevent.md",
+        skeleton_hash: 0xc45b07d329f2c5a4,
     },
 ];
 
@@ -99,7 +116,7 @@ impl Lab {
                 text.lines()
                     .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
             })
-            .unwrap_or_else(|| format!("{}. {}", self.number, self.call))
+            .unwrap_or_else(|| format!("{}. {}", self.chapter_number, self.call))
     }
 
     /// Whether the exercise file is still the skeleton: `Some(true)` untouched, `Some(false)`
@@ -135,7 +152,7 @@ pub fn find(arg: &str) -> Result<Lab, String> {
                 "  {}  {:<20} chapter {}: {}\n",
                 lab.number,
                 lab.call,
-                lab.number,
+                lab.chapter_number,
                 lab.chapter()
             ));
         }
@@ -182,6 +199,22 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn each_lab_names_its_chapter_by_number() {
+        for lab in LABS {
+            assert!(
+                lab.chapter_file
+                    .starts_with(&format!("ch{:02}-", lab.chapter_number)),
+                "lab {}: chapter {} is not {}",
+                lab.number,
+                lab.chapter_number,
+                lab.chapter_file
+            );
+        }
+        assert_eq!(find("5").map(|l| l.chapter_number), Ok(6));
+        assert!(find("6").is_err(), "there is no lab 6");
     }
 
     #[test]

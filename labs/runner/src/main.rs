@@ -161,15 +161,16 @@ fn lab(args: &[String]) -> Result<bool, String> {
         match LABS.iter().find(|l| l.number == n + 1) {
             Some(next) => println!(
                 "Next: chapter {} ({}), then `just lab {}`.",
-                next.number,
+                next.chapter_number,
                 next.chapter(),
                 next.number
             ),
-            None => println!("That was the last lab of Part I."),
+            None => println!("That was the last lab."),
         }
     } else {
         println!(
-            "Read chapter {n}: {} ({}) — `just serve` shows it in the browser.",
+            "Read chapter {}: {} ({}) — `just serve` shows it in the browser.",
+            lab.chapter_number,
             lab.chapter_title(),
             lab.chapter()
         );
@@ -376,6 +377,7 @@ fn check() -> Result<bool, String> {
             ));
         }
 
+        let chapter = lab.chapter_number;
         let mut skeleton_count = None;
         match testrun::run(&lab, false, false)? {
             Outcome::BuildFailed(messages) => problem(format!(
@@ -395,11 +397,11 @@ fn check() -> Result<bool, String> {
                             c.name
                         ));
                     } else if !c.message.contains(&marker)
-                        || !c.message.contains(&format!("chapter {n}"))
+                        || !c.message.contains(&format!("chapter {chapter}"))
                     {
                         bad = true;
                         problem(format!(
-                            "`{}` fails on the skeleton, but not in one of its todo!()s naming chapter {n}: {}",
+                            "`{}` fails on the skeleton, but not in one of its todo!()s naming chapter {chapter}: {}",
                             c.name,
                             c.message.lines().next().unwrap_or("(no message)")
                         ));
@@ -407,7 +409,7 @@ fn check() -> Result<bool, String> {
                 }
                 if !bad {
                     println!(
-                        "  {} the untouched skeleton fails all {} checks, each in a todo!() naming chapter {n}",
+                        "  {} the untouched skeleton fails all {} checks, each in a todo!() naming chapter {chapter}",
                         style.pass(),
                         checks.len()
                     );
