@@ -118,6 +118,24 @@ pub struct Conn {
     pub rcvbuf: Option<usize>,
 }
 
+// ANCHOR: late_reader
+/// The client of the seed-bug tests (and of lab 5): it sends 8 MiB, half-closes, and only then
+/// reads — once its writer is done (or after 2 s if the server holds it back), plus 500 ms: time
+/// for the server to have read the end of file. Its receive buffer is small (64 KiB), so the
+/// server's writes soon come up short.
+pub const LATE_READER: Conn = Conn {
+    id: 0,
+    seed: 42,
+    size: 8 << 20,
+    max_write: 64 << 10,
+    reader: Reader::Late {
+        after: Duration::from_secs(2),
+        then: Duration::from_millis(500),
+    },
+    rcvbuf: Some(64 << 10),
+};
+// ANCHOR_END: late_reader
+
 /// What came back on one connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {

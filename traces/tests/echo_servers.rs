@@ -9,10 +9,11 @@
 //! This file belongs to the root package (see Cargo.toml), so cargo builds the servers first and
 //! hands their paths over as `CARGO_BIN_EXE_*`.
 
-use minievent_traces::load::{Conn, Outcome, Reader, StressConfig, exchange, stress};
+use minievent_traces::load::{Conn, LATE_READER, Outcome, Reader, StressConfig, exchange, stress};
 use minievent_traces::reference_program;
 use minievent_traces::server::{Server, Under};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts a server, or fails saying how to build it.
@@ -33,27 +34,18 @@ fn seed_server(name: &str) -> Server {
     start(&program)
 }
 
-// ANCHOR: late_reader
-/// A client that sends 8 MiB, half-closes, and only then reads — after its writer is done (or
-/// after 2 s if the server holds it back), plus 500 ms: time for the server to have read the end
-/// of file. Its receive buffer is small (64 KiB), so the server's writes soon come up short.
+/// Runs [`LATE_READER`] against `server`.
 fn late_reader(server: &Server) -> Outcome {
-    let conn = Conn {
-        id: 0,
-        seed: 42,
-        size: 8 << 20,
-        max_write: 64 << 10,
-        reader: Reader::Late {
-            after: Duration::from_secs(2),
-            then: Duration::from_millis(500),
-        },
-        rcvbuf: Some(64 << 10),
-    };
     let deadline = Instant::now() + Duration::from_secs(60);
-    exchange(server.port, &conn, Duration::from_secs(30), deadline, || {})
-        .unwrap_or_else(|e| panic!("{}: the client failed: {e}", server.program.display()))
+    exchange(
+        server.port,
+        &LATE_READER,
+        Duration::from_secs(30),
+        deadline,
+        || {},
+    )
+    .unwrap_or_else(|e| panic!("{}: the client failed: {e}", server.program.display()))
 }
-// ANCHOR_END: late_reader
 
 // ANCHOR: seed_bugs
 // ANCHOR: seed_bug_echo_event
@@ -151,4 +143,62 @@ fn stress_echo_event_small() {
 #[test]
 fn stress_echo_bufferevent_small() {
     small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
+}
+
+/// A slow reader of 12 MiB (64 KiB receive buffer, 16 KiB reads with pauses): the server's writes
+/// go short again and again, and every byte must still come back in order.
+#[test]
+fn a_slow_reader_of_megabytes_gets_every_byte() {
+    for program in [
+        env!("CARGO_BIN_EXE_echo_event"),
+        env!("CARGO_BIN_EXE_echo_bufferevent"),
+    ] {
+        let server = start(Path::new(program));
+        let conn = Conn {
+            id: 0,
+            seed: 7,
+            size: 12 << 20,
+            max_write: 256 << 10,
+            reader: Reader::Slow {
+                chunk: 16 << 10,
+                pause: Duration::from_micros(200),
+            },
+            rcvbuf: Some(64 << 10),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let outcome = exchange(server.port, &conn, Duration::from_secs(30), deadline, || {})
+            .unwrap_or_else(|e| panic!("{program}: the client failed: {e}"));
+        assert_eq!(outcome.loss(), None, "{program}");
+    }
+}
+
+/// echo_common.rs (parse_port): a bad `--port` is a usage error — exit code 2, a usage line on
+/// stderr, nothing on stdout — for both servers.
+#[test]
+fn bad_port_is_a_usage_error() {
+    for (name, program) in [
+        ("echo_event", env!("CARGO_BIN_EXE_echo_event")),
+        ("echo_bufferevent", env!("CARGO_BIN_EXE_echo_bufferevent")),
+    ] {
+        for args in [
+            &["--port", "x"][..],
+            &["--port", "0"],
+            &["--port", "70000"],
+            &["--port"],
+            &["--bogus"],
+        ] {
+            let out = Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("{program}: {e}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("usage: {name} [--port P]")),
+                "{name} {args:?}: {stderr}"
+            );
+            assert!(out.stdout.is_empty(), "{name} {args:?}: nothing on stdout");
+        }
+    }
 }

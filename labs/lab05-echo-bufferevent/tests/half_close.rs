@@ -2,7 +2,7 @@
 //! (`shutdown(SHUT_WR)`) still reads: the server must write everything queued before it closes.
 //! And every connection ends — at end of file or on an error — with the socket closed.
 
-use minievent_traces::load::{Conn, Reader};
+use minievent_traces::load::{Conn, LATE_READER, Reader};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpStream};
 use std::time::Duration;
@@ -17,18 +17,7 @@ mod common;
 fn a_client_that_half_closes_and_reads_late_gets_every_byte() {
     let mut server = common::server();
     let baseline = server.open_fds();
-    let conn = Conn {
-        id: 0,
-        seed: 42,
-        size: 8 << 20,
-        max_write: 64 << 10,
-        reader: Reader::Late {
-            after: Duration::from_secs(2),
-            then: Duration::from_millis(500),
-        },
-        rcvbuf: Some(64 << 10),
-    };
-    server.exchange(&conn, Duration::from_secs(40));
+    server.exchange(&LATE_READER, Duration::from_secs(40));
     server.assert_fds_back_to(baseline, "after the echo of a half-closed client");
 }
 
