@@ -77,16 +77,8 @@ impl fmt::Debug for BevEvent {
             (BEV_EVENT_TIMEOUT, "BEV_EVENT_TIMEOUT"),
             (BEV_EVENT_CONNECTED, "BEV_EVENT_CONNECTED"),
         ];
-        let names: Vec<&str> = NAMES
-            .iter()
-            .filter(|(bit, _)| self.contains(*bit))
-            .map(|(_, name)| *name)
-            .collect();
-        if names.is_empty() {
-            f.write_str("0")
-        } else {
-            f.write_str(&names.join("|"))
-        }
+        let set = NAMES.iter().filter(|(bit, _)| self.contains(*bit));
+        crate::event::fmt_flags(f, set.map(|&(_, name)| name))
     }
 }
 

@@ -89,16 +89,22 @@ impl fmt::Debug for Ev {
             (EV_ET, "EV_ET"),
             (EV_CLOSED, "EV_CLOSED"),
         ];
-        let names: Vec<&str> = NAMES
-            .iter()
-            .filter(|(bit, _)| self.contains(*bit))
-            .map(|(_, name)| *name)
-            .collect();
-        if names.is_empty() {
-            f.write_str("0")
-        } else {
-            f.write_str(&names.join("|"))
-        }
+        let set = NAMES.iter().filter(|(bit, _)| self.contains(*bit));
+        fmt_flags(f, set.map(|&(_, name)| name))
+    }
+}
+
+/// Writes the names of the set flags joined with `|`, or `0` when none is: how [`Ev`] and the
+/// bufferevent's `BevEvent` print.
+pub(crate) fn fmt_flags(
+    f: &mut fmt::Formatter<'_>,
+    names: impl Iterator<Item = &'static str>,
+) -> fmt::Result {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        f.write_str("0")
+    } else {
+        f.write_str(&names.join("|"))
     }
 }
 
