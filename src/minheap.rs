@@ -25,11 +25,6 @@ impl MinHeap {
         self.entries.first().copied()
     }
 
-    /// Number of events in the heap.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// `true` when no timeout is pending. libevent: `min_heap_empty_()`.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

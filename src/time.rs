@@ -27,11 +27,6 @@ impl MonotonicTimer {
     }
     // ANCHOR_END: clock
 
-    /// `true` for `CLOCK_MONOTONIC`.
-    pub fn is_precise(&self) -> bool {
-        self.clock == libc::CLOCK_MONOTONIC
-    }
-
     /// The current time. libevent: `evutil_gettime_monotonic_()`.
     pub fn now(&self) -> Duration {
         let mut ts = libc::timespec {
