@@ -12,7 +12,11 @@ use crate::signal::Evsig;
 use crate::time::MonotonicTimer;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// The next [`Base::id`]; ids start at 1 and a process that makes 2^32 bases wraps around.
+static NEXT_BASE_ID: AtomicU32 = AtomicU32::new(1);
 
 /// libevent: `EVENT_MAX_PRIORITIES`.
 pub const EVENT_MAX_PRIORITIES: usize = 256;
@@ -34,9 +38,15 @@ pub struct Base {
     /// libevent: `base->sig` (its pipe), held for its lifetime: closed when the base is dropped.
     #[expect(
         dead_code,
-        reason = "held only so that its Drop closes the pipe with the base"
+        reason = "held only so that its Drop closes the pipe with the base (signal events: issue 10)"
     )]
     pub(crate) sig: Evsig,
+    /// This base's identity, stamped into every [`EventId`] it makes (libevent has none: a
+    /// `struct event` points at its base).
+    pub(crate) id: u32,
+    /// Every fd event_add accepts is below this: the hard `RLIMIT_NOFILE`, read when first needed
+    /// and again when an fd is not below it (see [`Base::check_fd`]).
+    pub(crate) fd_limit: u64,
     /// libevent: `base->evsel` + `base->evbase`.
     pub(crate) backend: Box<dyn Backend>,
     /// libevent: `base->evsel` (name and features).
@@ -99,6 +109,8 @@ impl Base {
         }
         Ok(Base {
             sig,
+            id: NEXT_BASE_ID.fetch_add(1, Ordering::Relaxed),
+            fd_limit: 0,
             backend,
             method,
             flags,
@@ -157,10 +169,11 @@ impl Base {
         if let Some(pri) = highest
             && pri >= npriorities
         {
-            return Err(Error::Invalid(format!(
-                "event_base_priority_init: an existing event has priority {pri}, which {npriorities} \
-                 priorities would not include; free it or lower its priority first"
-            )));
+            return Err(Error::BadPriority {
+                call: "event_base_priority_init (an existing event has it: free it or lower it first)",
+                pri,
+                npriorities,
+            });
         }
         self.activequeues = vec![VecDeque::new(); npriorities];
         Ok(())
@@ -187,23 +200,56 @@ impl Base {
     }
     // ANCHOR_END: time_cache
 
-    /// The event an id names, or an error saying it was freed.
+    /// The event an id names, or an error saying it was freed or is another base's.
     pub(crate) fn ev(&self, id: EventId) -> Result<&Event> {
-        self.events
-            .get(id.index as usize)
-            .filter(|slot| slot.generation == id.generation)
-            .and_then(|slot| slot.event.as_ref())
-            .ok_or_else(|| stale(id))
+        self.check_id(id)?;
+        self.events[id.index as usize]
+            .event
+            .as_ref()
+            .ok_or(Error::StaleEvent { id })
     }
 
     /// Mutable access to the event an id names.
     pub(crate) fn ev_mut(&mut self, id: EventId) -> Result<&mut Event> {
-        self.events
-            .get_mut(id.index as usize)
-            .filter(|slot| slot.generation == id.generation)
-            .and_then(|slot| slot.event.as_mut())
-            .ok_or_else(|| stale(id))
+        self.check_id(id)?;
+        self.events[id.index as usize]
+            .event
+            .as_mut()
+            .ok_or(Error::StaleEvent { id })
     }
+
+    /// The id was made by this base and its slot was not reused since.
+    fn check_id(&self, id: EventId) -> Result<()> {
+        if id.base != self.id {
+            return Err(Error::ForeignEvent { id });
+        }
+        match self.events.get(id.index as usize) {
+            Some(slot) if slot.generation == id.generation => Ok(()),
+            _ => Err(Error::StaleEvent { id }),
+        }
+    }
+
+    // ANCHOR: check_fd
+    /// Refuses an fd that no open file can have — negative, or not below the hard limit on open
+    /// files — before evmap and the backend size their per-fd tables by it. libevent grows its
+    /// map up to `INT_MAX / 2` slots (`evmap_make_space()`); minievent stops where the kernel does.
+    pub(crate) fn check_fd(&mut self, fd: RawFd) -> Result<()> {
+        let fits = |limit: u64| u64::try_from(fd).is_ok_and(|fd| fd < limit);
+        if fits(self.fd_limit) {
+            return Ok(());
+        }
+        // The limit may have been raised since it was read (or never read yet).
+        self.fd_limit = crate::util::open_files_hard_limit();
+        if fits(self.fd_limit) {
+            Ok(())
+        } else {
+            Err(Error::FdOutOfRange {
+                fd,
+                limit: self.fd_limit,
+            })
+        }
+    }
+    // ANCHOR_END: check_fd
 }
 
 // ANCHOR: choose_backend
@@ -236,13 +282,6 @@ fn choose_backend(cfg: &Config, check_env: bool) -> Result<(EventOp, Box<dyn Bac
     Err(Error::Invalid(why))
 }
 // ANCHOR_END: choose_backend
-
-/// The error for an [`EventId`] whose event was freed (libevent would touch freed memory).
-fn stale(id: EventId) -> Error {
-    Error::Invalid(format!(
-        "event {id:?} does not exist: it was freed (event_free) or belongs to another base"
-    ))
-}
 
 /// The heap writes each event's position into the event itself.
 pub(crate) struct Positions<'a>(pub &'a mut [Slot]);

@@ -572,7 +572,7 @@ mod tests {
     impl Drop for Pair {
         fn drop(&mut self) {
             for fd in self.0 {
-                let _ = crate::sys::close(fd);
+                let _ = crate::sys::close_own(fd);
             }
         }
     }
@@ -738,7 +738,7 @@ mod tests {
         buf.remove(&mut sink);
         // Draining everything frees every chain (libevent's fast path).
         assert!(buf.chains().is_empty());
-        crate::sys::close(writer).expect("close");
+        crate::sys::close_own(writer).expect("close");
         // FIONREAD says 0, so evbuffer_read asks for 4096: a 8192-byte chain is added; the read
         // returns 0 (end of file) and the empty chain stays...
         assert_eq!(buf.read_from_fd(reader, None).expect("readv"), 0);
@@ -746,7 +746,7 @@ mod tests {
         // ...and the next read reuses it.
         assert_eq!(buf.read_from_fd(reader, None).expect("readv"), 0);
         assert_eq!(buf.chains(), [info(8144, 0, 0)]);
-        crate::sys::close(reader).expect("close");
+        crate::sys::close_own(reader).expect("close");
     }
 
     #[test]

@@ -9,102 +9,76 @@ use std::os::fd::RawFd;
 use std::time::Duration;
 
 // ANCHOR: ev_flags
-/// A set of `EV_*` flags: what an event waits for, and what made it fire. libevent: `short events`.
-#[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct Ev(u16);
+bitflags::bitflags! {
+    /// A set of `EV_*` flags: what an event waits for, and what made it fire. libevent: `short events`.
+    #[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
+    pub struct Ev: u16 {
+        /// The event's timeout expired (only ever in what a callback receives). libevent: `EV_TIMEOUT`.
+        const TIMEOUT = 0x01;
+        /// The fd is readable. libevent: `EV_READ`.
+        const READ = 0x02;
+        /// The fd is writable. libevent: `EV_WRITE`.
+        const WRITE = 0x04;
+        /// A signal arrived (signal events arrive with a later chapter). libevent: `EV_SIGNAL`.
+        const SIGNAL = 0x08;
+        /// The event stays pending after it fires. libevent: `EV_PERSIST`.
+        const PERSIST = 0x10;
+        /// Edge-triggered, where the backend supports it. libevent: `EV_ET`.
+        const ET = 0x20;
+        /// The peer closed its end (detected early, with EPOLLRDHUP / POLLRDHUP). libevent: `EV_CLOSED`.
+        const CLOSED = 0x80;
+    }
+}
 
-/// The event's timeout expired (only ever in what a callback receives). libevent: `EV_TIMEOUT`.
-pub const EV_TIMEOUT: Ev = Ev(0x01);
-/// The fd is readable. libevent: `EV_READ`.
-pub const EV_READ: Ev = Ev(0x02);
-/// The fd is writable. libevent: `EV_WRITE`.
-pub const EV_WRITE: Ev = Ev(0x04);
-/// A signal arrived (signal events arrive with a later chapter). libevent: `EV_SIGNAL`.
-pub const EV_SIGNAL: Ev = Ev(0x08);
-/// The event stays pending after it fires. libevent: `EV_PERSIST`.
-pub const EV_PERSIST: Ev = Ev(0x10);
-/// Edge-triggered, where the backend supports it. libevent: `EV_ET`.
-pub const EV_ET: Ev = Ev(0x20);
-/// The peer closed its end (detected early, with EPOLLRDHUP / POLLRDHUP). libevent: `EV_CLOSED`.
-pub const EV_CLOSED: Ev = Ev(0x80);
+/// libevent's names for the flags, so code reads like libevent's: `EV_READ | EV_PERSIST`.
+pub const EV_TIMEOUT: Ev = Ev::TIMEOUT;
+/// libevent: `EV_READ`.
+pub const EV_READ: Ev = Ev::READ;
+/// libevent: `EV_WRITE`.
+pub const EV_WRITE: Ev = Ev::WRITE;
+/// libevent: `EV_SIGNAL`.
+pub const EV_SIGNAL: Ev = Ev::SIGNAL;
+/// libevent: `EV_PERSIST`.
+pub const EV_PERSIST: Ev = Ev::PERSIST;
+/// libevent: `EV_ET`.
+pub const EV_ET: Ev = Ev::ET;
+/// libevent: `EV_CLOSED`.
+pub const EV_CLOSED: Ev = Ev::CLOSED;
 // ANCHOR_END: ev_flags
 
 impl Ev {
     /// No flag.
-    pub const NONE: Ev = Ev(0);
-
-    /// The raw bits, as libevent's `short`.
-    pub const fn bits(self) -> u16 {
-        self.0
-    }
-    /// Flags from raw bits (unknown bits are kept, so validation can refuse them).
-    pub const fn from_bits(bits: u16) -> Ev {
-        Ev(bits)
-    }
-    /// `true` when every flag of `other` is set.
-    pub const fn contains(self, other: Ev) -> bool {
-        self.0 & other.0 == other.0
-    }
-    /// `true` when any flag of `other` is set.
-    pub const fn intersects(self, other: Ev) -> bool {
-        self.0 & other.0 != 0
-    }
-    /// `true` when no flag is set.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    /// `self` without the flags of `other`.
-    pub const fn without(self, other: Ev) -> Ev {
-        Ev(self.0 & !other.0)
-    }
-}
-
-impl std::ops::BitOr for Ev {
-    type Output = Ev;
-    fn bitor(self, rhs: Ev) -> Ev {
-        Ev(self.0 | rhs.0)
-    }
-}
-impl std::ops::BitOrAssign for Ev {
-    fn bitor_assign(&mut self, rhs: Ev) {
-        self.0 |= rhs.0;
-    }
-}
-impl std::ops::BitAnd for Ev {
-    type Output = Ev;
-    fn bitand(self, rhs: Ev) -> Ev {
-        Ev(self.0 & rhs.0)
-    }
+    pub const NONE: Ev = Ev::empty();
 }
 
 impl fmt::Debug for Ev {
     /// `EV_READ|EV_PERSIST`, or `0` for the empty set.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(Ev, &str); 7] = [
-            (EV_TIMEOUT, "EV_TIMEOUT"),
-            (EV_READ, "EV_READ"),
-            (EV_WRITE, "EV_WRITE"),
-            (EV_SIGNAL, "EV_SIGNAL"),
-            (EV_PERSIST, "EV_PERSIST"),
-            (EV_ET, "EV_ET"),
-            (EV_CLOSED, "EV_CLOSED"),
-        ];
-        let set = NAMES.iter().filter(|(bit, _)| self.contains(*bit));
-        fmt_flags(f, set.map(|&(_, name)| name))
+        fmt_flags(
+            f,
+            "EV_",
+            self.iter_names().map(|(name, _)| name),
+            self.bits() & !Ev::all().bits(),
+        )
     }
 }
 
-/// Writes the names of the set flags joined with `|`, or `0` when none is: how [`Ev`] and the
-/// bufferevent's `BevEvent` print.
-pub(crate) fn fmt_flags(
+/// Writes the names of the set flags, each with `prefix`, joined with `|` (unknown bits last, in
+/// hex), or `0` when none is set: how [`Ev`] and the bufferevent's `BevEvent` print.
+pub(crate) fn fmt_flags<'a>(
     f: &mut fmt::Formatter<'_>,
-    names: impl Iterator<Item = &'static str>,
+    prefix: &str,
+    names: impl Iterator<Item = &'a str>,
+    unknown: u16,
 ) -> fmt::Result {
-    let names: Vec<&str> = names.collect();
-    if names.is_empty() {
+    let mut parts: Vec<String> = names.map(|name| format!("{prefix}{name}")).collect();
+    if unknown != 0 {
+        parts.push(format!("{unknown:#x}"));
+    }
+    if parts.is_empty() {
         f.write_str("0")
     } else {
-        f.write_str(&names.join("|"))
+        f.write_str(&parts.join("|"))
     }
 }
 
@@ -115,8 +89,12 @@ pub(crate) fn fmt_flags(
 /// its own `EventId`, so it can delete, re-add or free its event.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct EventId {
+    /// The slot in the base's event table.
     pub(crate) index: u32,
+    /// Which use of that slot: bumped when the event is freed, so an old id is refused.
     pub(crate) generation: u32,
+    /// The base that made it ([`Base`]'s own id): an id handed to another base is refused.
+    pub(crate) base: u32,
 }
 
 /// A callback: `(base, fd, what fired, the event itself)`.
@@ -165,11 +143,10 @@ pub(crate) struct Event {
 // ANCHOR: event_assign
 /// The checks `event_assign()` makes before an event exists, plus minievent's own (see Divergences).
 pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
-    let known = EV_TIMEOUT | EV_READ | EV_WRITE | EV_SIGNAL | EV_PERSIST | EV_ET | EV_CLOSED;
-    if !known.contains(events) {
+    if !Ev::all().contains(events) {
         return Err(Error::Invalid(format!(
             "event_new: unknown flag bits {:#x}",
-            events.without(known).bits()
+            events.difference(Ev::all()).bits()
         )));
     }
     if events.contains(EV_SIGNAL) {
@@ -180,11 +157,12 @@ pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
                     .into(),
             ));
         }
-        return Err(Error::Invalid(
-            "event_new: EV_SIGNAL events are not implemented yet in minievent (signal.rs comes with a \
-             later chapter)"
+        return Err(Error::Unsupported {
+            what: "EV_SIGNAL",
+            why: "signal events are not implemented yet in minievent (signal.rs comes with a \
+                  later chapter)"
                 .into(),
-        ));
+        });
     }
     if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) && fd < 0 {
         return Err(Error::Invalid(format!(
@@ -241,19 +219,23 @@ impl Base {
         Ok(EventId {
             index,
             generation: slot.generation,
+            base: self.id,
         })
     }
     // ANCHOR_END: event_new
 
     // ANCHOR: event_free
-    /// Deletes the event if pending and releases it; its id becomes invalid. libevent: `event_free()`.
+    /// Deletes the event if pending and releases it; its id becomes invalid. The event is freed
+    /// even when the backend fails to forget its fd (the fd may already be closed); that failure
+    /// is still returned. libevent: `event_free()`.
     pub fn event_free(&mut self, id: EventId) -> Result<()> {
-        self.event_del(id)?;
+        self.ev(id)?;
+        let deleted = self.event_del(id);
         let slot = &mut self.events[id.index as usize];
         slot.event = None;
         slot.generation = slot.generation.wrapping_add(1);
         self.free_slots.push(id.index);
-        Ok(())
+        deleted
     }
     // ANCHOR_END: event_free
 
@@ -278,6 +260,7 @@ impl Base {
         let ev = self.ev(id)?;
         let (fd, events, list) = (ev.fd, ev.events, ev.list);
         if ev.is_io() && !list.inserted && !list.active {
+            self.check_fd(fd)?;
             self.io.add(self.backend.as_mut(), fd, id, events)?;
             self.ev_mut(id)?.list.inserted = true;
             self.event_count += 1;
@@ -289,7 +272,9 @@ impl Base {
                 if events.contains(EV_PERSIST) {
                     self.ev_mut(id)?.io_timeout = Some(tv);
                 }
-                self.gettime() + tv
+                // A deadline past the clock's end (Duration::MAX: "forever") saturates: the
+                // event stays pending with a timeout that never fires.
+                self.gettime().saturating_add(tv)
             };
             self.schedule_timeout(id, deadline)?;
         }
@@ -434,9 +419,11 @@ impl Base {
             ));
         }
         if pri >= npriorities {
-            return Err(Error::Invalid(format!(
-                "event_priority_set: priority {pri} but the base has {npriorities} (event_base_priority_init)"
-            )));
+            return Err(Error::BadPriority {
+                call: "event_priority_set",
+                pri,
+                npriorities,
+            });
         }
         ev.pri = pri;
         Ok(())

@@ -48,20 +48,22 @@ pub struct IoMap {
     pub(crate) slots: Vec<EvmapIo>,
 }
 
-/// The counts for one kind of interest, returned by [`count`]: (new count, became-first-or-last).
-fn count(n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
+/// One kind's count on `fd`, one more (`up`) or one less if the event is `wanted` for this kind:
+/// (new count, became-first-or-last). libevent: the `nread`/`nwrite`/`nclose` arithmetic of
+/// `evmap_io_add_()` and `evmap_io_del_()`.
+fn count(fd: RawFd, n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
     if !wanted {
         return Ok((n, false));
     }
     if up {
-        let n = n.checked_add(1).ok_or_else(|| {
-            Error::Invalid("Too many events reading or writing on one fd (more than 65535)".into())
-        })?;
+        let n = n.checked_add(1).ok_or(Error::TooManyEvents { fd })?;
         Ok((n, n == 1))
     } else {
-        let n = n
-            .checked_sub(1)
-            .expect("evmap count underflow: an event was deleted twice");
+        let n = n.checked_sub(1).ok_or_else(|| {
+            Error::Invalid(format!(
+                "evmap_io_del_: fd {fd} has no event of this kind left to delete"
+            ))
+        })?;
         Ok((n, n == 0))
     }
 }
@@ -89,15 +91,13 @@ impl IoMap {
         }
         let ctx = &mut self.slots[index];
         let old = ctx.old_events();
-        let (nread, first_read) = count(ctx.nread, events.contains(EV_READ), true)?;
-        let (nwrite, first_write) = count(ctx.nwrite, events.contains(EV_WRITE), true)?;
-        let (nclose, first_close) = count(ctx.nclose, events.contains(EV_CLOSED), true)?;
+        let (nread, first_read) = count(fd, ctx.nread, events.contains(EV_READ), true)?;
+        let (nwrite, first_write) = count(fd, ctx.nwrite, events.contains(EV_WRITE), true)?;
+        let (nclose, first_close) = count(fd, ctx.nclose, events.contains(EV_CLOSED), true)?;
         if let Some(&(_, other)) = ctx.events.first()
             && other.contains(EV_ET) != events.contains(EV_ET)
         {
-            return Err(Error::Invalid(format!(
-                "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
-            )));
+            return Err(Error::MixedEdgeTrigger { fd });
         }
         let mut res = Ev::NONE;
         for (first, kind) in [
@@ -133,11 +133,11 @@ impl IoMap {
         let ctx = usize::try_from(fd)
             .ok()
             .and_then(|i| self.slots.get_mut(i))
-            .expect("evmap_io_del_ on an fd that was never added");
+            .ok_or_else(|| Error::Invalid(format!("evmap_io_del_: fd {fd} never had an event")))?;
         let old = ctx.old_events();
-        let (nread, last_read) = count(ctx.nread, events.contains(EV_READ), false)?;
-        let (nwrite, last_write) = count(ctx.nwrite, events.contains(EV_WRITE), false)?;
-        let (nclose, last_close) = count(ctx.nclose, events.contains(EV_CLOSED), false)?;
+        let (nread, last_read) = count(fd, ctx.nread, events.contains(EV_READ), false)?;
+        let (nwrite, last_write) = count(fd, ctx.nwrite, events.contains(EV_WRITE), false)?;
+        let (nclose, last_close) = count(fd, ctx.nclose, events.contains(EV_CLOSED), false)?;
         let mut res = Ev::NONE;
         for (last, kind) in [
             (last_read, EV_READ),
@@ -169,7 +169,7 @@ impl IoMap {
             .map(|ctx| {
                 ctx.events
                     .iter()
-                    .filter(|(_, events)| events.intersects(ready.without(EV_ET)))
+                    .filter(|(_, events)| events.intersects(ready.difference(EV_ET)))
                     .map(|&(id, events)| (id, events & ready))
                     .collect()
             })

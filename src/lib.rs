@@ -59,10 +59,10 @@ pub mod backend;
 pub mod base;
 pub mod buffer;
 pub mod bufferevent;
+pub mod bufferevent_sock;
 pub mod config;
 pub mod error;
 pub mod event;
-#[path = "loop.rs"]
 pub mod event_loop;
 pub mod evmap;
 pub mod log;

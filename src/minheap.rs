@@ -106,6 +106,7 @@ mod tests {
         EventId {
             index: i,
             generation: 0,
+            base: 0,
         }
     }
 

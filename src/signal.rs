@@ -7,13 +7,19 @@
 //! in libevent's order. Signal *events* themselves arrive with a later chapter.
 
 use crate::error::Result;
-use crate::sys::{self, cvt};
-use std::os::fd::RawFd;
+use crate::sys::{Fd, cvt};
+use std::os::fd::{FromRawFd, OwnedFd};
 
-/// The two ends of the signal pipe. libevent: `base->sig.ev_signal_pair`.
+/// The two ends of the signal pipe, closed (read end first) when dropped, as `evsig_dealloc_()`
+/// closes them. libevent: `base->sig.ev_signal_pair`.
 #[derive(Debug)]
 pub struct Evsig {
-    pair: [RawFd; 2],
+    /// `[read end, write end]`, dropped in that order.
+    #[expect(
+        dead_code,
+        reason = "held only so that dropping the base closes the pipe (signal events: issue 10)"
+    )]
+    pair: [Fd; 2],
 }
 
 impl Evsig {
@@ -26,17 +32,9 @@ impl Evsig {
             unsafe { libc::pipe2(pair.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
             "pipe2",
         )?;
+        // SAFETY: pipe2 succeeded: both fds are open and nobody else owns them.
+        let pair = pair.map(|fd| Fd::from(unsafe { OwnedFd::from_raw_fd(fd) }));
         Ok(Evsig { pair })
     }
     // ANCHOR_END: evsig_init
-}
-
-impl Drop for Evsig {
-    /// libevent: `evsig_dealloc_()` closes both ends, read end first.
-    fn drop(&mut self) {
-        for fd in self.pair {
-            // Teardown: a failing close has nothing to report to (libevent ignores it too).
-            let _ = sys::close(fd);
-        }
-    }
 }

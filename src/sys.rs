@@ -6,7 +6,8 @@
 
 use crate::error::{Error, Result};
 use std::io;
-use std::os::fd::RawFd;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 
 /// Turns a syscall's return value into `Ok(value)` or, for `-1`, an [`Error::Sys`] naming `call`.
 pub fn cvt(ret: libc::c_int, call: &'static str) -> Result<libc::c_int> {
@@ -32,8 +33,63 @@ pub fn cvt_size(ret: libc::ssize_t, call: &'static str) -> Result<usize> {
     }
 }
 
-/// `close(fd)`. libevent ignores close's result in teardown paths and so do the callers that say so.
-pub fn close(fd: RawFd) -> Result<()> {
-    // SAFETY: close takes any integer; closing an fd we own is the caller's contract.
+/// `close(fd)`, reporting its error (dropping an `OwnedFd` ignores it).
+///
+/// # Safety
+/// The caller owns `fd` and nothing uses it afterwards: no `OwnedFd` or `File` elsewhere holds
+/// it, and no pending event of a base waits on it — std's I/O safety rule for closing an fd.
+pub unsafe fn close(fd: RawFd) -> Result<()> {
+    // SAFETY: close takes any integer; owning `fd` is the caller's contract.
     cvt(unsafe { libc::close(fd) }, "close").map(drop)
+}
+
+/// Closes an fd this code owns with one `close(2)`, and reports close's error (dropping an
+/// `OwnedFd` ignores it). libevent: `evutil_closesocket()`.
+///
+/// Also the reason to prefer it over `drop`: in debug builds, std's `OwnedFd::drop` first checks
+/// the fd with `fcntl(fd, F_GETFD)`, a syscall libevent does not make, which would show up in
+/// every trace of a debug-built program.
+pub fn close_owned(fd: OwnedFd) -> Result<()> {
+    // SAFETY: into_raw_fd gave up ownership of an open fd: closing it is ours to do, once.
+    cvt(unsafe { libc::close(fd.into_raw_fd()) }, "close").map(drop)
+}
+
+/// An fd owned by a minievent structure (the epoll fd, the signal pipe, a bufferevent's socket):
+/// an [`OwnedFd`], closed with [`close_owned`] when dropped, so that teardown makes exactly the
+/// `close(2)` libevent makes, in debug builds too.
+#[derive(Debug)]
+pub struct Fd(ManuallyDrop<OwnedFd>);
+
+impl From<OwnedFd> for Fd {
+    fn from(fd: OwnedFd) -> Fd {
+        Fd(ManuallyDrop::new(fd))
+    }
+}
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+impl AsFd for Fd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: drop runs once and nothing uses the field after it: taking it out is sound.
+        let fd = unsafe { ManuallyDrop::take(&mut self.0) };
+        // Teardown: a failing close has nowhere to be reported (libevent ignores it too).
+        let _ = close_owned(fd);
+    }
+}
+
+/// `close(fd)` for the unit tests, which close only fds they made themselves.
+#[cfg(test)]
+pub(crate) fn close_own(fd: RawFd) -> Result<()> {
+    // SAFETY: the tests pass only fds they made and own.
+    unsafe { close(fd) }
 }

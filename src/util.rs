@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::sys::{cvt, cvt_size};
 use std::net::Ipv4Addr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Sets O_NONBLOCK: `fcntl(F_GETFL)` then `fcntl(F_SETFL, flags|O_NONBLOCK)`.
 /// libevent: `evutil_make_socket_nonblocking()`.
@@ -45,58 +45,56 @@ pub fn make_socket_closeonexec(fd: RawFd) -> Result<()> {
 
 /// A TCP listening socket on `addr:port`: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`,
 /// then non-blocking — the calls an echo server written on libevent makes before its first event.
-pub fn listen_tcp(addr: Ipv4Addr, port: u16, backlog: i32) -> Result<RawFd> {
+pub fn listen_tcp(addr: Ipv4Addr, port: u16, backlog: i32) -> Result<OwnedFd> {
     // SAFETY: socket takes only integers.
     let fd = cvt(
         unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) },
         "socket",
     )?;
-    let setup = || -> Result<()> {
-        let one: libc::c_int = 1;
-        // SAFETY: the option value points at a live c_int of the given size.
-        cvt(
-            unsafe {
-                libc::setsockopt(
-                    fd,
-                    libc::SOL_SOCKET,
-                    libc::SO_REUSEADDR,
-                    (&one as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            },
-            "setsockopt(SO_REUSEADDR)",
-        )?;
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: port.to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(addr).to_be(),
-            },
-            sin_zero: [0; 8],
-        };
-        // SAFETY: sin is a valid sockaddr_in of the given length.
-        cvt(
-            unsafe {
-                libc::bind(
-                    fd,
-                    (&sin as *const libc::sockaddr_in).cast(),
-                    size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                )
-            },
-            "bind",
-        )?;
-        // SAFETY: listen takes only integers.
-        cvt(unsafe { libc::listen(fd, backlog) }, "listen")?;
-        make_socket_nonblocking(fd)
+    // SAFETY: socket succeeded: the fd is open and ours. Dropped (closed) on any error below.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    // SAFETY: the option value points at a live c_int of the given size.
+    cvt(
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_REUSEADDR,
+                (&one as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        },
+        "setsockopt(SO_REUSEADDR)",
+    )?;
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(addr).to_be(),
+        },
+        sin_zero: [0; 8],
     };
-    setup().inspect_err(|_| {
-        let _ = crate::sys::close(fd);
-    })?;
-    Ok(fd)
+    // SAFETY: sin is a valid sockaddr_in of the given length.
+    cvt(
+        unsafe {
+            libc::bind(
+                fd,
+                (&sin as *const libc::sockaddr_in).cast(),
+                size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        },
+        "bind",
+    )?;
+    // SAFETY: listen takes only integers.
+    cvt(unsafe { libc::listen(fd, backlog) }, "listen")?;
+    make_socket_nonblocking(fd)?;
+    Ok(sock)
 }
 
 /// `accept(fd, &addr, &len)`: a new connection, or `None` when none is waiting (EAGAIN).
-pub fn accept(fd: RawFd) -> Result<Option<RawFd>> {
+pub fn accept(listener: &impl AsRawFd) -> Result<Option<OwnedFd>> {
+    let fd = listener.as_raw_fd();
     let mut addr: libc::sockaddr_storage = unsafe_zeroed_storage();
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: addr/len describe a writable sockaddr_storage.
@@ -108,7 +106,8 @@ pub fn accept(fd: RawFd) -> Result<Option<RawFd>> {
         )
     };
     match cvt(res, "accept") {
-        Ok(conn) => Ok(Some(conn)),
+        // SAFETY: accept succeeded: the fd is open and nobody else has it.
+        Ok(conn) => Ok(Some(unsafe { OwnedFd::from_raw_fd(conn) })),
         Err(e) if would_block(&e) => Ok(None),
         Err(e) => Err(e),
     }
@@ -161,8 +160,30 @@ pub fn dup(fd: RawFd) -> Result<RawFd> {
     cvt(unsafe { libc::dup(fd) }, "dup")
 }
 
-/// `dup2(fd, to)`: makes `to` refer to `fd`'s open file.
-pub fn dup2(fd: RawFd, to: RawFd) -> Result<RawFd> {
-    // SAFETY: dup2 takes only integers.
+/// `dup2(fd, to)`: makes `to` refer to `fd`'s open file, closing what `to` was.
+///
+/// # Safety
+/// `to` is closed and replaced: nothing else (an `OwnedFd`, a `File`, a base's event) may own it
+/// or rely on what it was — std's I/O safety rule for closing an fd.
+pub unsafe fn dup2(fd: RawFd, to: RawFd) -> Result<RawFd> {
+    // SAFETY: dup2 takes only integers; replacing `to` is the caller's contract.
     cvt(unsafe { libc::dup2(fd, to) }, "dup2")
+}
+
+/// The hard limit on open files (`getrlimit(RLIMIT_NOFILE)`'s `rlim_max`): every fd this process
+/// can ever open is below it (the kernel caps it at `fs.nr_open`).
+pub fn open_files_hard_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid rlimit to write into.
+    match cvt(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) },
+        "getrlimit",
+    ) {
+        Ok(_) => lim.rlim_max,
+        // getrlimit(RLIMIT_NOFILE) cannot fail on Linux; if it did, i32::MAX bounds any fd.
+        Err(_) => libc::c_int::MAX as u64,
+    }
 }

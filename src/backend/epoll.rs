@@ -6,8 +6,8 @@
 use super::{Backend, EventOp, Features, timeout_msec};
 use crate::error::Result;
 use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev};
-use crate::sys::{self, cvt};
-use std::os::fd::RawFd;
+use crate::sys::{Fd, cvt};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 // ANCHOR: epollops
@@ -32,8 +32,9 @@ pub const MAX_EPOLL_TIMEOUT_MSEC: u128 = 35 * 60 * 1000;
 
 /// State of the epoll backend. libevent: `struct epollop`.
 pub struct Epoll {
-    /// The epoll instance. libevent: `epollop->epfd`.
-    pub(crate) epfd: RawFd,
+    /// The epoll instance, closed when the backend is dropped. libevent: `epollop->epfd`, closed
+    /// by `epoll_dealloc()` (the signal pipe is the base's, closed before).
+    pub(crate) epfd: Fd,
     /// The array `epoll_wait` fills; its length is libevent's `nevents`.
     pub(crate) events: Vec<libc::epoll_event>,
 }
@@ -152,11 +153,14 @@ impl Epoll {
             unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) },
             "epoll_create1",
         ) {
-            Ok(fd) => fd,
+            // SAFETY: epoll_create1 succeeded: the fd is open and ours.
+            Ok(fd) => Fd::from(unsafe { OwnedFd::from_raw_fd(fd) }),
             Err(_) => {
                 // SAFETY: epoll_create takes only a size hint.
                 let fd = cvt(unsafe { libc::epoll_create(32000) }, "epoll_create")?;
-                crate::util::make_socket_closeonexec(fd)?;
+                // SAFETY: epoll_create succeeded: the fd is open and ours (closed if fcntl fails).
+                let fd = Fd::from(unsafe { OwnedFd::from_raw_fd(fd) });
+                crate::util::make_socket_closeonexec(fd.as_raw_fd())?;
                 fd
             }
         };
@@ -244,7 +248,7 @@ impl Epoll {
     ) -> Result<()> {
         // SAFETY: epev is a valid epoll_event for the duration of the call.
         cvt(
-            unsafe { libc::epoll_ctl(self.epfd, op, fd, epev) },
+            unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, epev) },
             op_call(op),
         )
         .map(drop)
@@ -341,7 +345,14 @@ impl Backend for Epoll {
         };
         let nevents = self.events.len() as libc::c_int;
         // SAFETY: the array has nevents writable entries.
-        let res = unsafe { libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), nevents, msec) };
+        let res = unsafe {
+            libc::epoll_wait(
+                self.epfd.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                nevents,
+                msec,
+            )
+        };
         let n = match cvt(res, "epoll_wait") {
             Ok(n) => n as usize,
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(()),
@@ -381,12 +392,4 @@ impl Backend for Epoll {
         Ok(())
     }
     // ANCHOR_END: dispatch
-}
-
-impl Drop for Epoll {
-    /// libevent: `epoll_dealloc()` (the signal pipe is the base's, closed before this runs).
-    fn drop(&mut self) {
-        // Nothing useful can be done if close fails during teardown; libevent ignores it too.
-        let _ = sys::close(self.epfd);
-    }
 }

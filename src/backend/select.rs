@@ -49,11 +49,14 @@ impl Select {
 /// Refuses fds an `fd_set` cannot hold (see Divergences: libevent grows its sets instead).
 fn check_fd(fd: RawFd) -> Result<()> {
     if !(0..libc::FD_SETSIZE as RawFd).contains(&fd) {
-        return Err(Error::Invalid(format!(
-            "select: fd {fd} is not below FD_SETSIZE ({}), so select()'s fd_set cannot hold it; use \
-             the poll or epoll backend for it",
-            libc::FD_SETSIZE
-        )));
+        return Err(Error::Unsupported {
+            what: "select with an fd at or above FD_SETSIZE",
+            why: format!(
+                "fd {fd} is not below FD_SETSIZE ({}), so select()'s fd_set cannot hold it; use \
+                 the poll or epoll backend for it",
+                libc::FD_SETSIZE
+            ),
+        });
     }
     Ok(())
 }
@@ -100,7 +103,8 @@ impl Backend for Select {
         let mut readset = self.readset_in;
         let mut writeset = self.writeset_in;
         let mut tv = timeout.map(|t| libc::timeval {
-            tv_sec: t.as_secs() as libc::time_t,
+            // A timeout longer than time_t holds (Duration::MAX) waits as long as it can.
+            tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
             tv_usec: t.subsec_micros() as libc::suseconds_t,
         });
         let tvp = tv

@@ -20,7 +20,7 @@ use minievent::{
     Bufferevent, EV_READ, EV_WRITE,
 };
 use std::cell::Cell;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 use std::rc::Rc;
 
@@ -46,12 +46,13 @@ fn main() -> ExitCode {
 
 // ANCHOR: start
 /// A new connection: a bufferevent that closes the socket when freed, three callbacks, reading.
-fn start(base: &mut Base, fd: RawFd) {
-    let bev = match Bufferevent::socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) {
+fn start(base: &mut Base, sock: OwnedFd) {
+    let fd = sock.as_raw_fd();
+    let bev = match Bufferevent::socket_new_owned(base, sock, BEV_OPT_CLOSE_ON_FREE) {
         Ok(bev) => bev,
         Err(e) => {
+            // The socket was dropped — closed — with the bufferevent that failed to start.
             eprintln!("echo_bufferevent: fd {fd}: {e}");
-            let _ = minievent::sys::close(fd);
             return;
         }
     };
@@ -76,7 +77,7 @@ fn start(base: &mut Base, fd: RawFd) {
 fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
     let input = bev.get_input();
     let result = bev.write_buffer(base, &input).and_then(|()| {
-        if bev.get_output().borrow().len() < MAX_OUTPUT {
+        if bev.with_output(|output| output.len())? < MAX_OUTPUT {
             return Ok(());
         }
         phase.set(Phase::Paused);
@@ -105,11 +106,11 @@ fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
                 fail(base, bev, &e);
             }
         }
-        Phase::Flushing => {
-            if bev.get_output().borrow().is_empty() {
-                close(base, bev);
-            }
-        }
+        Phase::Flushing => match bev.with_output(|output| output.is_empty()) {
+            Ok(true) => close(base, bev),
+            Ok(false) => {}
+            Err(e) => fail(base, bev, &e),
+        },
     }
 }
 // ANCHOR_END: on_write
@@ -127,7 +128,8 @@ fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Pha
     } else if what.contains(BEV_EVENT_EOF) {
         // End of file while reading: flush what is queued first. While *writing* (writev took
         // nothing), the peer takes no more and writing is already disabled: close now.
-        if what.contains(BEV_EVENT_WRITING) || bev.get_output().borrow().is_empty() {
+        let flushed = bev.with_output(|output| output.is_empty()).unwrap_or(true);
+        if what.contains(BEV_EVENT_WRITING) || flushed {
             close(base, bev);
         } else {
             phase.set(Phase::Flushing);

@@ -14,7 +14,7 @@ mod echo_common;
 use minievent::util::{read, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
 use std::cell::RefCell;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitCode;
 use std::rc::Rc;
 
@@ -22,6 +22,8 @@ use std::rc::Rc;
 /// One client connection.
 struct Conn {
     fd: RawFd,
+    /// The socket, closed (dropped) by [`close_conn`].
+    sock: Option<OwnedFd>,
     read_ev: EventId,
     write_ev: EventId,
     /// Bytes read but not yet written back; reading pauses while there are any, so the EOF of a
@@ -39,14 +41,18 @@ fn main() -> ExitCode {
 // ANCHOR: on_accept
 /// A new connection (accepted, non-blocking, announced by echo_common): a read event and a write
 /// event, reading first.
-fn start(base: &mut Base, fd: RawFd) {
-    if let Err(e) = start_conn(base, fd) {
+fn start(base: &mut Base, sock: OwnedFd) {
+    let fd = sock.as_raw_fd();
+    if let Err(e) = start_conn(base, sock) {
+        // The socket was dropped — closed — with the events that failed to start.
         eprintln!("echo_event: fd {fd}: {e}");
-        let _ = minievent::sys::close(fd);
     }
 }
 
-fn start_conn(base: &mut Base, fd: RawFd) -> minievent::Result<()> {
+/// Both events, then reading; on any failure every event made so far is freed and the socket
+/// closed.
+fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
+    let fd = sock.as_raw_fd();
     let conn: Rc<RefCell<Option<Shared>>> = Rc::default();
     let (c1, c2) = (Rc::clone(&conn), Rc::clone(&conn));
     let read_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
@@ -54,18 +60,28 @@ fn start_conn(base: &mut Base, fd: RawFd) -> minievent::Result<()> {
             on_read(base, &conn);
         }
     })?;
-    let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
-        if let Some(conn) = c2.borrow().clone() {
-            on_write(base, &conn);
-        }
-    })?;
+    let write_ev = base
+        .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
+            if let Some(conn) = c2.borrow().clone() {
+                on_write(base, &conn);
+            }
+        })
+        .inspect_err(|_| {
+            // Not pending yet: freeing cannot fail.
+            let _ = base.event_free(read_ev);
+        })?;
     *conn.borrow_mut() = Some(Rc::new(RefCell::new(Conn {
         fd,
+        sock: Some(sock),
         read_ev,
         write_ev,
         pending: Vec::new(),
     })));
-    base.event_add(read_ev, None)
+    base.event_add(read_ev, None).inspect_err(|_| {
+        for ev in [read_ev, write_ev] {
+            let _ = base.event_free(ev);
+        }
+    })
 }
 // ANCHOR_END: on_accept
 
@@ -140,13 +156,17 @@ fn on_write(base: &mut Base, conn: &Shared) {
 // ANCHOR: close_conn
 /// Frees both events and closes the socket, in the seed's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
-    let c = conn.borrow();
+    let mut c = conn.borrow_mut();
     println!("closed fd {}", c.fd);
     for ev in [c.read_ev, c.write_ev] {
         if let Err(e) = base.event_free(ev) {
             eprintln!("echo_event: fd {}: {e}", c.fd);
         }
     }
-    let _ = minievent::sys::close(c.fd);
+    if let Some(sock) = c.sock.take()
+        && let Err(e) = minievent::sys::close_owned(sock)
+    {
+        eprintln!("echo_event: fd {}: {e}", c.fd);
+    }
 }
 // ANCHOR_END: close_conn

@@ -2,10 +2,22 @@
 //! `epoll_apply_one_change` provoked for real (a dup'd fd, a closed-and-reopened fd, an unpollable fd).
 //! Scenario `step3` in traces/SCENARIOS.md; the C twin is traces/reference/step3.c.
 
-use minievent::sys::close;
-use minievent::util::{dup, dup2, socketpair};
+use minievent::util::{dup, socketpair};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE};
-use std::os::fd::IntoRawFd;
+use std::os::fd::{IntoRawFd, RawFd};
+
+/// `close(fd)`. Every fd this program closes is one it made itself and owns alone; closing one
+/// that an event still waits on is the point of the fallback scenarios below.
+fn close(fd: RawFd) -> minievent::Result<()> {
+    // SAFETY: the fd is this program's own (see above); nothing else holds it.
+    unsafe { minievent::sys::close(fd) }
+}
+
+/// `dup2(fd, to)`, replacing `to`, which this program owns (see [`close`]).
+fn dup2(fd: RawFd, to: RawFd) -> minievent::Result<RawFd> {
+    // SAFETY: `to` is this program's own fd, already closed by it.
+    unsafe { minievent::util::dup2(fd, to) }
+}
 
 fn main() -> minievent::Result<()> {
     println!("step3: event_add");

@@ -3,7 +3,6 @@
 //! when nothing is pending. Scenario `step4` in traces/SCENARIOS.md; the C twin is
 //! traces/reference/step4.c.
 
-use minievent::sys::close;
 use minievent::util::{read, socketpair, write};
 use minievent::{Base, EV_READ, Ev, EventId};
 use std::cell::Cell;
@@ -11,6 +10,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 const PAIRS: usize = 33;
+
+/// `close(fd)` on one of this program's own fds (made by it, owned by nobody else).
+fn close(fd: std::os::fd::RawFd) -> minievent::Result<()> {
+    // SAFETY: the fd is this program's own; no event waits on it any more.
+    unsafe { minievent::sys::close(fd) }
+}
 
 fn main() -> minievent::Result<()> {
     println!("step4: event_base_dispatch");

@@ -7,6 +7,7 @@
 
 use minievent::util::{make_socket_nonblocking, socketpair, write};
 use minievent::{BEV_OPT_CLOSE_ON_FREE, Base, Bufferevent, EV_READ, LoopFlags};
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// The read high-water mark.
 const HIGH: usize = 10_000;
@@ -19,10 +20,12 @@ fn main() -> minievent::Result<()> {
     make_socket_nonblocking(peer)?;
 
     // ANCHOR: setup
-    let bev = Bufferevent::socket_new(&mut base, fd, BEV_OPT_CLOSE_ON_FREE)?;
+    // SAFETY: `fd` is fresh from socketpair and nobody else has it: the bufferevent takes it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let bev = Bufferevent::socket_new_owned(&mut base, fd, BEV_OPT_CLOSE_ON_FREE)?;
     bev.setcb(
         Some(Box::new(|base, bev| {
-            let len = bev.get_input().borrow().len();
+            let len = bev.with_input(|input| input.len()).unwrap_or(0);
             println!("read cb: input {len}");
             if len >= HIGH {
                 // Below the mark again: reading resumes at once (EPOLL_CTL_ADD).
@@ -31,7 +34,8 @@ fn main() -> minievent::Result<()> {
             }
         })),
         Some(Box::new(|_, bev| {
-            println!("write cb: output {}", bev.get_output().borrow().len());
+            let len = bev.with_output(|output| output.len()).unwrap_or(0);
+            println!("write cb: output {len}");
         })),
         Some(Box::new(|base, bev, what| {
             println!("event cb: what={:#x}", what.bits());
@@ -74,7 +78,8 @@ fn main() -> minievent::Result<()> {
     base.run(LoopFlags::ONCE)?; // readv returns 0: DEL 6, event cb, bufferevent_free: close(6)
     // ANCHOR_END: passes
 
-    minievent::sys::close(peer)?;
+    // SAFETY: `peer` is this program's own end of the pair; nothing else holds it.
+    unsafe { minievent::sys::close(peer) }?;
     drop(base);
     println!("freed");
     Ok(())

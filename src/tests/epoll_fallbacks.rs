@@ -13,8 +13,7 @@ mod common;
 
 use common::*;
 use minievent::backend::epoll::{Change, EPOLLOPS, Epoll, EventChange, INITIAL_NEVENT, epoll_op};
-use minievent::sys::close;
-use minievent::util::{dup, dup2, socketpair, write};
+use minievent::util::{dup, socketpair, write};
 use minievent::{
     Backend, Base, EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Error, Ev,
     LoopExit, LoopFlags,

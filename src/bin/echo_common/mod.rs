@@ -10,12 +10,11 @@
 use minievent::util::{accept, listen_tcp, make_socket_nonblocking};
 use minievent::{Base, EV_PERSIST, EV_READ};
 use std::net::Ipv4Addr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitCode;
 
-/// What a server does with a new, non-blocking connection. It owns the fd from then on (it
-/// closes it itself if it cannot serve it).
-pub type Start = fn(&mut Base, RawFd);
+/// What a server does with a new, non-blocking connection, which it owns from then on.
+pub type Start = fn(&mut Base, OwnedFd);
 
 /// Parses the command line, serves until killed; exit status 2 on a bad argument, 1 on an error.
 pub fn main(name: &'static str, start: Start) -> ExitCode {
@@ -60,9 +59,11 @@ fn serve(name: &'static str, port: u16, start: Start) -> minievent::Result<()> {
     let mut base = Base::new()?;
     let listener = listen_tcp(Ipv4Addr::LOCALHOST, port, 16)?;
     println!("{name}: listening on 127.0.0.1:{port}");
-    let accept_ev = base.event_new(listener, EV_READ | EV_PERSIST, move |base, fd, _, _| {
-        on_accept(base, fd, name, start)
-    })?;
+    let accept_ev = base.event_new(
+        listener.as_raw_fd(),
+        EV_READ | EV_PERSIST,
+        move |base, fd, _, _| on_accept(base, fd, name, start),
+    )?;
     base.event_add(accept_ev, None)?;
     base.dispatch()?;
     Ok(())
@@ -70,17 +71,17 @@ fn serve(name: &'static str, port: u16, start: Start) -> minievent::Result<()> {
 
 /// The listener is readable: accept one connection, make it non-blocking, hand it over.
 fn on_accept(base: &mut Base, listener: RawFd, name: &str, start: Start) {
-    let fd = match accept(listener) {
-        Ok(Some(fd)) => fd,
+    let conn = match accept(&listener) {
+        Ok(Some(conn)) => conn,
         Ok(None) => return, // the connection went away before we got to it
         Err(e) => return eprintln!("{name}: {e}"),
     };
+    let fd = conn.as_raw_fd();
     if let Err(e) = make_socket_nonblocking(fd) {
-        eprintln!("{name}: fd {fd}: {e}");
-        let _ = minievent::sys::close(fd);
-        return;
+        // Dropping `conn` closes it.
+        return eprintln!("{name}: fd {fd}: {e}");
     }
     println!("accepted fd {fd}");
-    start(base, fd);
+    start(base, conn);
 }
 // ANCHOR_END: serve

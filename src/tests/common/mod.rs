@@ -2,13 +2,25 @@
 //! `#[macro_use] mod common;`; not every file uses every helper).
 #![allow(dead_code)]
 
-use minievent::sys::close;
 use minievent::util::{read, socketpair, write};
 use minievent::{Base, BaseFlags, Config, Ev, EventId, LoopExit, LoopFlags};
 use std::cell::RefCell;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::Duration;
+
+/// `close(fd)` on an fd the test made and owns (the library's `sys::close` is `unsafe`: closing
+/// an fd is only sound for its owner).
+pub fn close(fd: RawFd) -> minievent::Result<()> {
+    // SAFETY: the tests close only fds they made themselves.
+    unsafe { minievent::sys::close(fd) }
+}
+
+/// `dup2(fd, to)` onto an fd number the test owns (or has closed).
+pub fn dup2(fd: RawFd, to: RawFd) -> minievent::Result<RawFd> {
+    // SAFETY: `to` is the test's own fd, or one it closed.
+    unsafe { minievent::util::dup2(fd, to) }
+}
 
 /// The three backends of `eventops[]` on Linux, in preference order.
 pub const METHODS: [&str; 3] = ["epoll", "poll", "select"];

@@ -4,37 +4,30 @@
 
 use crate::base::Base;
 use crate::error::{Error, Result};
-use crate::event::{EV_PERSIST, EV_TIMEOUT, Ev, EventId};
+use crate::event::{EV_CLOSED, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev, EventId};
 use std::os::fd::RawFd;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 // ANCHOR: loop_flags
-/// How [`Base::run`] behaves. libevent: the `flags` of `event_base_loop()` (`EVLOOP_*`).
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct LoopFlags(u8);
-
-impl LoopFlags {
-    /// Run until no event is pending, or until loopexit / loopbreak.
-    pub const NONE: LoopFlags = LoopFlags(0);
-    /// Wait for events, run the active ones, then return. libevent: `EVLOOP_ONCE`.
-    pub const ONCE: LoopFlags = LoopFlags(0x01);
-    /// Do not wait: run whatever is ready now, then return. libevent: `EVLOOP_NONBLOCK`.
-    pub const NONBLOCK: LoopFlags = LoopFlags(0x02);
-    /// Keep looping even when nothing is pending. libevent: `EVLOOP_NO_EXIT_ON_EMPTY`.
-    pub const NO_EXIT_ON_EMPTY: LoopFlags = LoopFlags(0x04);
-    // ANCHOR_END: loop_flags
-
-    /// `true` when every flag of `other` is set.
-    pub const fn contains(self, other: LoopFlags) -> bool {
-        self.0 & other.0 == other.0
+bitflags::bitflags! {
+    /// How [`Base::run`] behaves. libevent: the `flags` of `event_base_loop()` (`EVLOOP_*`); the
+    /// empty set runs until no event is pending, or until loopexit / loopbreak.
+    #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+    pub struct LoopFlags: u8 {
+        /// Wait for events, run the active ones, then return. libevent: `EVLOOP_ONCE`.
+        const ONCE = 0x01;
+        /// Do not wait: run whatever is ready now, then return. libevent: `EVLOOP_NONBLOCK`.
+        const NONBLOCK = 0x02;
+        /// Keep looping even when nothing is pending. libevent: `EVLOOP_NO_EXIT_ON_EMPTY`.
+        const NO_EXIT_ON_EMPTY = 0x04;
     }
 }
+// ANCHOR_END: loop_flags
 
-impl std::ops::BitOr for LoopFlags {
-    type Output = LoopFlags;
-    fn bitor(self, rhs: LoopFlags) -> LoopFlags {
-        LoopFlags(self.0 | rhs.0)
-    }
+impl LoopFlags {
+    /// No flag: run until no event is pending, or until loopexit / loopbreak.
+    pub const NONE: LoopFlags = LoopFlags::empty();
 }
 
 // ANCHOR: loop_exit
@@ -68,19 +61,36 @@ impl Base {
     // ANCHOR_END: dispatch
 
     // ANCHOR: run
-    /// The event loop. libevent: `event_base_loop()`.
+    /// The event loop: [`Base::event_base_loop`], made panic-safe. A callback that panics unwinds
+    /// out of `run`; if the caller catches the panic, the base is usable again: the loop is no
+    /// longer marked running, the time cache is cleared, and the panicking event keeps its
+    /// callback, in the state it was in when the callback started (a one-shot event not pending,
+    /// a persistent one pending, its timeout re-armed). libevent: `event_base_loop()` (C has no
+    /// unwinding).
+    pub fn run(&mut self, flags: LoopFlags) -> Result<LoopExit> {
+        let was_running = self.running_loop;
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.event_base_loop(flags)));
+        outcome.unwrap_or_else(|payload| {
+            if !was_running {
+                self.running_loop = false;
+                self.tv_cache = None;
+                self.event_running_priority = None;
+            }
+            panic::resume_unwind(payload)
+        })
+    }
+    // ANCHOR_END: run
+
+    // ANCHOR: event_base_loop
+    /// The event loop's body. libevent: `event_base_loop()`.
     ///
     /// Each iteration: stop if loopexit/loopbreak was called; compute how long the backend may wait
     /// (until the earliest timeout, zero if something is already active or NONBLOCK, forever if no
     /// timeout is pending); return [`LoopExit::NoEvents`] if nothing at all is pending; let the backend
     /// wait and activate what is ready; activate expired timeouts; run the active callbacks.
-    pub fn run(&mut self, flags: LoopFlags) -> Result<LoopExit> {
+    pub(crate) fn event_base_loop(&mut self, flags: LoopFlags) -> Result<LoopExit> {
         if self.running_loop {
-            return Err(Error::Invalid(
-                "event_base_loop: reentrant invocation.  Only one event_base_loop can run on each \
-                 event_base at once."
-                    .into(),
-            ));
+            return Err(Error::Reentrant);
         }
         self.running_loop = true;
         self.tv_cache = None;
@@ -132,7 +142,7 @@ impl Base {
             }
         }
     }
-    // ANCHOR_END: run
+    // ANCHOR_END: event_base_loop
 
     // ANCHOR: timeout_next
     /// How long the backend may wait: until the earliest deadline (zero if it passed), or `None`
@@ -223,9 +233,9 @@ impl Base {
             } else {
                 now
             };
-            let mut run_at = relative_to + delay;
+            let mut run_at = relative_to.saturating_add(delay);
             if run_at < now {
-                run_at = now + delay;
+                run_at = now.saturating_add(delay);
             }
             // event_add_nolock_(ev, &run_at, 1): timeout_process deleted the event — fd included —
             // before activating it, so this registers the fd again as well as the timeout. libevent
@@ -233,10 +243,15 @@ impl Base {
             // they held before).
             let _ = self.event_add_nolock(id, Some(run_at), true);
         }
-        callback(self, fd, res, id);
+        // A panic in the callback unwinds through here: the callback goes back into its event
+        // first, so the event is still whole if the caller of `run` catches the panic.
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| callback(self, fd, res, id)));
         // Put the callback back unless the callback freed its event.
         if let Ok(ev) = self.ev_mut(id) {
             ev.callback.get_or_insert(callback);
+        }
+        if let Err(payload) = outcome {
+            panic::resume_unwind(payload);
         }
     }
     // ANCHOR_END: run_callback
@@ -287,15 +302,25 @@ impl Base {
                 "event_base_once: EV_PERSIST is not allowed".into(),
             ));
         }
+        let is_timer = !what.intersects(EV_READ | EV_WRITE | EV_CLOSED);
+        if is_timer && !what.contains(EV_TIMEOUT) {
+            return Err(Error::Invalid(format!(
+                "event_base_once: {what:?} is neither a timeout nor an fd event: pass EV_TIMEOUT \
+                 (a timer) or EV_READ / EV_WRITE / EV_CLOSED"
+            )));
+        }
         let mut callback = Some(callback);
-        let id = self.event_new(fd, what.without(EV_TIMEOUT), move |base, fd, res, me| {
+        let id = self.event_new(fd, what.difference(EV_TIMEOUT), move |base, fd, res, me| {
+            // Freed before the callback runs (libevent frees right after): a callback that panics
+            // leaks nothing. The event is one-shot, so it is no longer pending and freeing it
+            // cannot fail.
+            if let Err(e) = base.event_free(me) {
+                crate::log::warn(&format!("event_base_once: event_free: {e}"));
+            }
             if let Some(callback) = callback.take() {
                 callback(base, fd, res);
             }
-            base.event_free(me)
-                .expect("a once-event frees itself exactly once");
         })?;
-        let is_timer = what.without(EV_TIMEOUT).is_empty();
         if is_timer && delay.is_none_or(|d| d.is_zero()) {
             self.activate(id, EV_TIMEOUT);
             Ok(())

@@ -1,0 +1,269 @@
+//! The socket half of the bufferevent. libevent: bufferevent_sock.c (`bufferevent_socket_new`,
+//! `bufferevent_readcb`, `bufferevent_writecb`, `be_socket_enable`, `be_socket_disable`,
+//! `be_socket_destruct`).
+//!
+//! A socket bufferevent owns two events on its fd, both `EV_PERSIST`: a read event and a write
+//! event. Reading: when the fd is readable, `evbuffer_read` fills the input (FIONREAD, readv) and
+//! the user's read callback runs. Writing: the user only adds to the output; the output's
+//! callback then adds the write event, the loop `writev`s the output when the fd is writable, and
+//! the write event is deleted again as soon as the output is empty. End of file and errors stop
+//! the reading or writing side and reach the user's event callback. What does not depend on the
+//! socket — callbacks, watermarks, enable/disable, free — is in bufferevent.rs, as in libevent.
+
+use crate::base::Base;
+use crate::bufferevent::{
+    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE,
+    BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent, EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT,
+    MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
+};
+use crate::error::{Error, Result};
+use crate::event::{EV_PERSIST, EV_READ, EV_WRITE, Ev};
+use crate::sys::Fd;
+use std::cell::{OnceCell, RefCell};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+
+impl Bufferevent {
+    // ANCHOR: socket_new
+    /// A bufferevent on the socket `fd` (already non-blocking), which the caller keeps owning: it
+    /// is not closed by [`free`](Self::free). Two empty buffers, writing enabled and reading not
+    /// (call [`enable`](Self::enable) with `EV_READ`). No syscall: the two events are only
+    /// created. libevent: `bufferevent_socket_new()` without `BEV_OPT_CLOSE_ON_FREE`.
+    pub fn socket_new(base: &mut Base, fd: RawFd, options: BevOptions) -> Result<Bufferevent> {
+        if options.contains(BEV_OPT_CLOSE_ON_FREE) {
+            return Err(Error::Invalid(
+                "bufferevent_socket_new: BEV_OPT_CLOSE_ON_FREE closes the socket, so the bufferevent \
+                 must own it: use Bufferevent::socket_new_owned(base, OwnedFd, options)"
+                    .into(),
+            ));
+        }
+        Bufferevent::new_socket(base, fd, None, options)
+    }
+
+    /// A bufferevent that owns its socket and closes it when freed, like libevent's with
+    /// `BEV_OPT_CLOSE_ON_FREE` (implied here). Otherwise as [`socket_new`](Self::socket_new).
+    /// libevent: `bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)`.
+    pub fn socket_new_owned(
+        base: &mut Base,
+        fd: OwnedFd,
+        options: BevOptions,
+    ) -> Result<Bufferevent> {
+        let raw = fd.as_raw_fd();
+        Bufferevent::new_socket(
+            base,
+            raw,
+            Some(Fd::from(fd)),
+            options | BEV_OPT_CLOSE_ON_FREE,
+        )
+    }
+
+    /// The body of both constructors. libevent: `bufferevent_socket_new()` →
+    /// `bufferevent_init_common_()`.
+    fn new_socket(
+        base: &mut Base,
+        fd: RawFd,
+        owned: Option<Fd>,
+        options: BevOptions,
+    ) -> Result<Bufferevent> {
+        if !BevOptions::all().contains(options) {
+            return Err(Error::Unsupported {
+                what: "bufferevent options other than BEV_OPT_CLOSE_ON_FREE",
+                why: format!(
+                    "options {:#x}: minievent has no threads and no deferred callbacks \
+                     (BEV_OPT_THREADSAFE 0x02, BEV_OPT_DEFER_CALLBACKS 0x04, \
+                     BEV_OPT_UNLOCK_CALLBACKS 0x08)",
+                    options.bits()
+                ),
+            });
+        }
+        // The events find their bufferevent through this cell, filled once it exists.
+        let slot: Rc<OnceCell<Bufferevent>> = Rc::default();
+        let reader = Rc::clone(&slot);
+        let ev_read = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, what, _| {
+            if let Some(bev) = reader.get().cloned() {
+                bev.readcb(base, what);
+            }
+        })?;
+        let writer = Rc::clone(&slot);
+        let ev_write = base
+            .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, what, _| {
+                if let Some(bev) = writer.get().cloned() {
+                    bev.writecb(base, what);
+                }
+            })
+            .inspect_err(|_| {
+                // Nothing is pending yet: freeing cannot fail.
+                let _ = base.event_free(ev_read);
+            })?;
+        let bev = Bufferevent(Rc::new(Inner {
+            fd,
+            owned: RefCell::new(owned),
+            ev_read,
+            ev_write,
+            input: EvbufferRef::new(),
+            output: EvbufferRef::new(),
+            state: RefCell::new(State {
+                enabled: EV_WRITE,
+                read_suspended: 0,
+                write_suspended: 0,
+                wm_read: Watermark::default(),
+                wm_write: Watermark::default(),
+                readcb_pending: false,
+                deferred_in_a_row: 0,
+                socket_error: None,
+                freed: false,
+            }),
+            cbs: RefCell::default(),
+        }));
+        let _ = slot.set(bev.clone());
+        Ok(bev)
+    }
+    // ANCHOR_END: socket_new
+
+    // ANCHOR: be_socket_enable
+    /// Adds the read and/or write event: `epoll_ctl` when the fd's interest changes.
+    /// libevent: `be_socket_enable()`.
+    pub(crate) fn be_socket_enable(&self, base: &mut Base, event: Ev) -> Result<()> {
+        if event.contains(EV_READ) {
+            base.event_add(self.0.ev_read, None)?;
+        }
+        if event.contains(EV_WRITE) {
+            base.event_add(self.0.ev_write, None)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the read and/or write event. libevent: `be_socket_disable()`.
+    pub(crate) fn be_socket_disable(&self, base: &mut Base, event: Ev) -> Result<()> {
+        if event.contains(EV_READ) {
+            base.event_del(self.0.ev_read)?;
+        }
+        if event.contains(EV_WRITE) {
+            base.event_del(self.0.ev_write)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: be_socket_enable
+
+    // ANCHOR: readcb
+    /// The read event fired. libevent: `bufferevent_readcb()`.
+    ///
+    /// Reads at most up to the high-water mark (suspending reading if it is already reached),
+    /// at most 16384 bytes; `evbuffer_read` caps that at 4096 and at what FIONREAD reports. Then
+    /// the buffer callbacks, then the user's read callback if the input reached the low-water
+    /// mark. End of file or an error: reading is disabled and the event callback is told.
+    pub(crate) fn readcb(&self, base: &mut Base, _what: Ev) {
+        if self.is_freed() {
+            return;
+        }
+        self.warn_on_err(self.read_input(base));
+    }
+
+    /// The body of [`readcb`](Self::readcb); an error is a buffer in use by a closure further up
+    /// the stack (the fd stays readable, so the read is tried again on the next pass).
+    fn read_input(&self, base: &mut Base) -> Result<()> {
+        const CALL: &str = "bufferevent_readcb";
+        let mut howmuch = MAX_SINGLE_READ_DEFAULT;
+        let (high, suspended) = {
+            let st = self.0.state.borrow();
+            (st.wm_read.high, st.read_suspended != 0)
+        };
+        if high != 0 {
+            let len = self.0.input.with_call(CALL, |buf| buf.len())?;
+            if len >= high {
+                // The watermark was lowered below what the input holds: stop reading.
+                return self.suspend_read(base, BEV_SUSPEND_WM);
+            }
+            howmuch = howmuch.min(high - len);
+        }
+        if suspended {
+            return Ok(());
+        }
+        let res = self
+            .0
+            .input
+            .with_call(CALL, |buf| buf.read_from_fd(self.0.fd, Some(howmuch)))?;
+        let what = match res {
+            Ok(0) => BEV_EVENT_READING | BEV_EVENT_EOF,
+            Ok(_) => {
+                self.0.state.borrow_mut().deferred_in_a_row = 0;
+                self.warn_on_err(self.run_buffer_callbacks(base));
+                self.trigger_read(base);
+                return Ok(());
+            }
+            Err(e) if crate::util::would_block(&e) => return Ok(()),
+            Err(e) => {
+                self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                BEV_EVENT_READING | BEV_EVENT_ERROR
+            }
+        };
+        self.warn_on_err(self.disable(base, EV_READ));
+        self.run_eventcb(base, what);
+        Ok(())
+    }
+    // ANCHOR_END: readcb
+
+    // ANCHOR: writecb
+    /// The write event fired. libevent: `bufferevent_writecb()`.
+    ///
+    /// `writev`s at most 16384 bytes of the output; deletes the write event once the output is
+    /// empty (also when the write would block: `reschedule`); runs the user's write callback
+    /// when the output is down to the low-water mark. `writev` returning 0 (EOF) or an error:
+    /// writing is disabled and the event callback is told.
+    pub(crate) fn writecb(&self, base: &mut Base, _what: Ev) {
+        if self.is_freed() || self.0.state.borrow().write_suspended != 0 {
+            return;
+        }
+        self.warn_on_err(self.write_output(base));
+    }
+
+    /// The body of [`writecb`](Self::writecb); an error is a buffer in use by a closure further
+    /// up the stack (the write event stays pending, so the write is tried again).
+    fn write_output(&self, base: &mut Base) -> Result<()> {
+        const CALL: &str = "bufferevent_writecb";
+        let output = &self.0.output;
+        if output.with_call(CALL, |buf| buf.len())? > 0 {
+            let res = output.with_call(CALL, |buf| {
+                buf.write_to_fd(self.0.fd, Some(MAX_SINGLE_WRITE_DEFAULT))
+            })?;
+            let what = match res {
+                Ok(0) => BEV_EVENT_WRITING | BEV_EVENT_EOF,
+                Ok(_) => BevEvent::empty(),
+                Err(e) if crate::util::would_block(&e) => {
+                    if output.with_call(CALL, |buf| buf.is_empty())? {
+                        base.event_del(self.0.ev_write)?;
+                    }
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                    BEV_EVENT_WRITING | BEV_EVENT_ERROR
+                }
+            };
+            if !what.is_empty() {
+                self.warn_on_err(self.disable(base, EV_WRITE));
+                self.run_eventcb(base, what);
+                return Ok(());
+            }
+        }
+        if output.with_call(CALL, |buf| buf.is_empty())? {
+            base.event_del(self.0.ev_write)?;
+        }
+        self.warn_on_err(self.run_buffer_callbacks(base));
+        let low = self.0.state.borrow().wm_write.low;
+        if output.with_call(CALL, |buf| buf.len())? <= low {
+            self.run_data_cb(base, |cbs| &mut cbs.writecb);
+        }
+        Ok(())
+    }
+    // ANCHOR_END: writecb
+
+    // ANCHOR: be_socket_destruct
+    /// Closes the socket if the bufferevent owns it ([`socket_new_owned`](Self::socket_new_owned)).
+    /// libevent: `be_socket_destruct()` (`BEV_OPT_CLOSE_ON_FREE`).
+    pub(crate) fn be_socket_destruct(&self) {
+        // Dropping the Fd closes it; like libevent, a failing close is not reported.
+        drop(self.0.owned.borrow_mut().take());
+    }
+    // ANCHOR_END: be_socket_destruct
+}
