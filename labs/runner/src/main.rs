@@ -38,8 +38,9 @@ Commands in full (`minievent-labs help COMMAND` explains one):
 MINIEVENT_LABS_REFERENCE=1 makes `lab N` test minievent's own code (the reference) instead of
 your exercise.rs.";
 
-const EXIT_STATUS: &str = "Exit status: 0 when the lab (or every lab, for `check`) passes, 1 when it \
-                           does not, 2 for a bad command line or a lab that does not exist.";
+const EXIT_STATUS: &str = "\
+    Exit status: 0 when the lab (or every lab, for `check`) passes, 1 when it does not, 2 for a bad \
+    command line or a lab that does not exist.";
 
 /// The lab runner behind `just lab N`, `just labs` and `just hint N`.
 ///

@@ -29,23 +29,54 @@ const SERVERS: [&str; 2] = ["echo_event", "echo_bufferevent"];
 #[derive(Parser, Debug)]
 #[command(
     name = "bench",
-    after_help = "Exit status: 0 with the report on stdout, 1 on an error, 2 for a bad command line."
+    after_help = "Exit status: 0 with the report on stdout, 1 on an error, 2 for a bad command \
+                  line."
 )]
 struct Cli {
     /// Concurrent connections, each in lock-step
-    #[arg(long, value_name = "N", value_parser = positive, default_value_t = defaults().conns as u64)]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = positive,
+        default_value_t = defaults().conns as u64
+    )]
     conns: u64,
     /// Bytes per message
-    #[arg(long, value_name = "BYTES", value_parser = positive, default_value_t = defaults().size as u64)]
+    #[arg(
+        long,
+        value_name = "BYTES",
+        allow_negative_numbers = true,
+        value_parser = positive,
+        default_value_t = defaults().size as u64
+    )]
     size: u64,
     /// How long each timed run lasts, in seconds
-    #[arg(long, value_name = "S", value_parser = positive, default_value_t = defaults().duration.as_secs())]
+    #[arg(
+        long,
+        value_name = "S",
+        allow_negative_numbers = true,
+        value_parser = positive,
+        default_value_t = defaults().duration.as_secs()
+    )]
     seconds: u64,
     /// Timed runs per server and side (their order alternates)
-    #[arg(long, value_name = "R", value_parser = positive, default_value_t = defaults().rounds as u64)]
+    #[arg(
+        long,
+        value_name = "R",
+        allow_negative_numbers = true,
+        value_parser = positive,
+        default_value_t = defaults().rounds as u64
+    )]
     rounds: u64,
     /// Messages per connection in the run under `strace -c` that counts syscalls
-    #[arg(long, value_name = "M", value_parser = positive, default_value_t = defaults().counted as u64)]
+    #[arg(
+        long,
+        value_name = "M",
+        allow_negative_numbers = true,
+        value_parser = positive,
+        default_value_t = defaults().counted as u64
+    )]
     counted: u64,
     /// The echo servers to measure (default: both)
     #[arg(value_name = "NAME", value_parser = PossibleValuesParser::new(SERVERS))]

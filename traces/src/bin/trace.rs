@@ -31,8 +31,9 @@ Commands in full (`trace help COMMAND` explains one):
                                         (DIR defaults to traces/libevent)
   trace normalize FILE [--port P]       normalize a raw `strace -f -o FILE` output";
 
-const EXIT_STATUS: &str = "Exit status: 0 on success, 1 when a trace could not be taken, 2 for a bad \
-                           command line or an unknown scenario.";
+const EXIT_STATUS: &str = "\
+    Exit status: 0 on success, 1 when a trace could not be taken, 2 for a bad command line or an \
+    unknown scenario.";
 
 /// Run minievent's (and libevent's) trace scenarios under strace and print their normalized
 /// syscall traces.
@@ -142,7 +143,8 @@ fn main() -> ExitCode {
 }
 
 /// The command line, or the exit: `--help` prints the help and exits with 0; a bad command line
-/// prints clap's error and usage (and, when the scenario is missing, the scenarios) and exits with 2.
+/// prints clap's error and usage (and, when the scenario is missing, the scenarios) and exits
+/// with 2.
 fn parse_command_line() -> Cli {
     Cli::try_parse().unwrap_or_else(|e| {
         if !e.use_stderr() {
