@@ -147,18 +147,25 @@ pub fn find(arg: &str) -> Result<Lab, String> {
         } else {
             format!("there is no lab {arg:?}; the labs are:\n")
         };
-        for lab in LABS {
-            msg.push_str(&format!(
+        msg.push_str(&table());
+        msg.push_str("Run one with `just lab N`, e.g. `just lab 1`.");
+        msg
+    })
+}
+
+/// One line per lab: its number, the libevent call, its chapter.
+pub fn table() -> String {
+    LABS.iter()
+        .map(|lab| {
+            format!(
                 "  {}  {:<20} chapter {}: {}\n",
                 lab.number,
                 lab.call,
                 lab.chapter_number,
                 lab.chapter()
-            ));
-        }
-        msg.push_str("Run one with `just lab N`, e.g. `just lab 1`.");
-        msg
-    })
+            )
+        })
+        .collect()
 }
 
 /// The hash that tells an edited exercise from the skeleton: FNV-1a of the file without its

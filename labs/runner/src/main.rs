@@ -7,6 +7,10 @@
 //! minievent-labs check                 CI: every untouched skeleton fails, every reference passes
 //! ```
 //!
+//! `minievent-labs --help` explains each command and option. Exit status: 0 on a pass, 1 on a
+//! failure, 2 for a bad command line (clap's usage error) or a lab that does not exist (the
+//! error lists the labs).
+//!
 //! A lab is a cargo package (labs/README.md): its tests are run with `cargo test -p PACKAGE`, and
 //! libtest's report is read back into one line per check. Nothing here writes a snapshot: the
 //! expected traces are only ever read, by the labs' tests.
@@ -16,34 +20,91 @@ mod hints;
 mod labs;
 mod testrun;
 
+use clap::error::{ContextKind, ErrorKind};
+use clap::{Parser, Subcommand};
 use labs::{LABS, Lab, target_dir};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use testrun::{Check, Outcome, words};
 
-const USAGE: &str = "\
-usage: minievent-labs lab N [--reference]     build and test lab N (`just lab N`)
-       minievent-labs list                    every lab and its state (`just labs`)
-       minievent-labs hint N [--all|--reset]  the next hint for lab N (`just hint N`)
-       minievent-labs check                   CI: skeletons fail, references pass
+/// Every command with its options (shown by `minievent-labs --help`).
+const SYNOPSIS: &str = "\
+Commands in full (`minievent-labs help COMMAND` explains one):
+  minievent-labs lab N [--reference]     build and test lab N (`just lab N`)
+  minievent-labs list                    every lab and its state (`just labs`)
+  minievent-labs hint N [--all|--reset]  the next hint for lab N (`just hint N`)
+  minievent-labs check                   CI: skeletons fail, references pass
 
 MINIEVENT_LABS_REFERENCE=1 makes `lab N` test minievent's own code (the reference) instead of
 your exercise.rs.";
 
+const EXIT_STATUS: &str = "\
+    Exit status: 0 when the lab (or every lab, for `check`) passes, 1 when it does not, 2 for a bad \
+    command line or a lab that does not exist.";
+
+/// The lab runner behind `just lab N`, `just labs` and `just hint N`.
+///
+/// Each lab (labs/README.md) asks you to write part of minievent in the lab's src/exercise.rs;
+/// its tests plug your code into the real event loop and check its behaviour and its syscall
+/// trace. The runner builds and tests a lab and says what passes and what to read next.
+#[derive(Parser, Debug)]
+#[command(
+    name = "minievent-labs",
+    arg_required_else_help = true,
+    after_help = EXIT_STATUS,
+    after_long_help = format!("{SYNOPSIS}\n\nThe labs:\n{}\n{EXIT_STATUS}", labs::table())
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build and test lab N: one line per check, what to read next (`just lab N`)
+    ///
+    /// Builds the lab with your exercise.rs, runs its tests, prints one line per check and, for a
+    /// trace that differs, the expected and your trace side by side.
+    Lab {
+        /// The lab's number (`just labs` lists them; so does a wrong number)
+        #[arg(value_name = "N", allow_negative_numbers = true)]
+        number: String,
+        /// Test minievent's own code (the reference solution) instead of your exercise.rs; the
+        /// same as MINIEVENT_LABS_REFERENCE=1
+        #[arg(long)]
+        reference: bool,
+    },
+    /// Every lab and its state: not started, failing or passing (`just labs`)
+    ///
+    /// An edited lab is built and tested to find its state, so this can take a while.
+    #[command(alias = "labs")]
+    List,
+    /// The next hint for lab N, one more each time (`just hint N`)
+    Hint {
+        /// The lab's number (`just labs` lists them; so does a wrong number)
+        #[arg(value_name = "N", allow_negative_numbers = true)]
+        number: String,
+        /// Print every hint of the lab at once
+        #[arg(long)]
+        all: bool,
+        /// Start the hints of the lab over from the first (wins over --all)
+        #[arg(long)]
+        reset: bool,
+    },
+    /// For CI: every untouched skeleton fails and every reference passes (slow: builds each lab
+    /// twice)
+    Check,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let rest = args.get(1..).unwrap_or(&[]);
-    let result = match args.first().map(String::as_str) {
-        Some("lab") => lab(rest),
-        Some("list" | "labs") => list(),
-        Some("hint") => hint(rest),
-        Some("check") => check(),
-        Some("help" | "-h" | "--help") => {
-            println!("{USAGE}");
-            Ok(true)
+    let cli = parse_command_line();
+    let result = match cli.command {
+        Command::Lab { number, reference } => {
+            lab(&number, reference || reference_from_environment())
         }
-        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}")),
-        None => Err(USAGE.to_string()),
+        Command::List => list(),
+        Command::Hint { number, all, reset } => hint(&number, all, reset),
+        Command::Check => check(),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -53,6 +114,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, or the exit: `--help` prints the help and exits with 0; a bad command line
+/// prints clap's error and usage (and, when the lab's number is missing, the labs) and exits
+/// with 2.
+fn parse_command_line() -> Cli {
+    Cli::try_parse().unwrap_or_else(|e| {
+        if !e.use_stderr() {
+            e.exit(); // --help: exit status 0
+        }
+        let _ = e.print();
+        if e.kind() == ErrorKind::MissingRequiredArgument
+            && e.get(ContextKind::InvalidArg)
+                .is_some_and(|arg| arg.to_string().contains("<N>"))
+            && let Err(labs) = labs::find("")
+        {
+            eprintln!("{labs}");
+        }
+        std::process::exit(2)
+    })
 }
 
 /// Green / red when writing to a terminal (and NO_COLOR is not set).
@@ -84,26 +165,14 @@ impl Style {
     }
 }
 
-/// The lab named by `args[0]`, or the error listing the labs.
-fn lab_arg(args: &[String]) -> Result<Lab, String> {
-    match args.first() {
-        Some(n) => labs::find(n),
-        None => labs::find(""),
-    }
-}
-
-fn reference_requested(args: &[String]) -> bool {
-    args.iter().any(|a| a == "--reference")
-        || std::env::var("MINIEVENT_LABS_REFERENCE").is_ok_and(|v| !v.is_empty() && v != "0")
+/// MINIEVENT_LABS_REFERENCE set to something other than empty or `0`.
+fn reference_from_environment() -> bool {
+    std::env::var("MINIEVENT_LABS_REFERENCE").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// `lab N`: build and test, one line per check, the first trace difference, what to read.
-fn lab(args: &[String]) -> Result<bool, String> {
-    let lab = lab_arg(args)?;
-    if let Some(unknown) = args[1..].iter().find(|a| *a != "--reference") {
-        return Err(format!("unknown option {unknown:?} for `lab`\n{USAGE}"));
-    }
-    let reference = reference_requested(args);
+fn lab(number: &str, reference: bool) -> Result<bool, String> {
+    let lab = labs::find(number)?;
     let style = Style::new();
     let n = lab.number;
     println!(
@@ -310,16 +379,8 @@ fn list() -> Result<bool, String> {
 }
 
 /// `hint N [--all|--reset]`.
-fn hint(args: &[String]) -> Result<bool, String> {
-    let lab = lab_arg(args)?;
-    let (mut all, mut reset) = (false, false);
-    for arg in &args[1..] {
-        match arg.as_str() {
-            "--all" => all = true,
-            "--reset" => reset = true,
-            other => return Err(format!("unknown option {other:?} for `hint`\n{USAGE}")),
-        }
-    }
+fn hint(number: &str, all: bool, reset: bool) -> Result<bool, String> {
+    let lab = labs::find(number)?;
     print!("{}", hints::hint(&lab, all, reset)?);
     Ok(true)
 }
@@ -470,6 +531,12 @@ fn check() -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn every_todo_names_a_section_of_its_chapter() {

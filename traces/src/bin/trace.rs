@@ -9,25 +9,96 @@
 //! trace normalize FILE [--port P]         normalize a raw `strace -f -o FILE` output
 //! ```
 //!
-//! Errors print `error: ...` and exit with 1; a usage error or an unknown scenario exits with 2.
-//! Nothing here panics on bad input.
+//! `trace --help` (and `trace help COMMAND`) explains each command and option. Errors print
+//! `error: ...` and exit with 1; a usage error or an unknown scenario exits with 2 (clap's
+//! usage-error status). Nothing here panics on bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ErrorKind};
+use clap::{Parser, Subcommand};
 use minievent_traces::recorded::{Versions, write_recorded};
 use minievent_traces::{Scenario, TraceError, normalize_text, scenarios, trace, workspace_dir};
 
-const USAGE: &str = "\
-usage: trace list
-       trace run NAME [--libevent] [--raw]
-       trace record [--out DIR] [NAME...]
-       trace normalize FILE [--port P]";
+/// Every command with its options (shown by `trace --help`).
+const SYNOPSIS: &str = "\
+Commands in full (`trace help COMMAND` explains one):
+  trace list                            every scenario with what its trace shows
+  trace run NAME [--libevent] [--raw]   run it on minievent's program (or the C reference) and print
+                                        the normalized trace (or strace's own output)
+  trace record [--out DIR] [NAME...]    run the C references and write DIR/NAME.trace
+                                        (DIR defaults to traces/libevent)
+  trace normalize FILE [--port P]       normalize a raw `strace -f -o FILE` output";
+
+const EXIT_STATUS: &str = "\
+    Exit status: 0 on success, 1 when a trace could not be taken, 2 for a bad command line or an \
+    unknown scenario.";
+
+/// Run minievent's (and libevent's) trace scenarios under strace and print their normalized
+/// syscall traces.
+///
+/// A scenario is one program run under strace (traces/SCENARIOS.md): minievent's step program
+/// or echo server, or its C twin on real libevent 2.1.12. `just trace NAME` and `just traces` run
+/// this tool; `just reference` runs `trace record`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "trace",
+    arg_required_else_help = true,
+    after_help = EXIT_STATUS,
+    after_long_help = format!("{SYNOPSIS}\n\n{EXIT_STATUS}")
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every scenario with what its trace shows (`just traces`)
+    List,
+    /// Run one scenario under strace and print its normalized trace (`just trace NAME`)
+    ///
+    /// Runs minievent's program, built by `cargo build --bins` (which `just trace` does first),
+    /// with only fds 0-2 open, and prints one syscall per line after normalization.
+    Run {
+        /// The scenario to run, as `trace list` names it (e.g. step3, echo-event)
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Run the C reference program on real libevent 2.1.12 instead of minievent's (it is built
+        /// into target/reference/ by `just reference`; needs gcc and libevent-dev)
+        #[arg(long)]
+        libevent: bool,
+        /// Print strace's own output instead of the normalized trace
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Run the C reference programs and write their traces to DIR/NAME.trace (`just reference`)
+    ///
+    /// Records every scenario, or only the NAMEs given, from the programs `just reference` builds
+    /// in target/reference/.
+    Record {
+        /// Write the traces into DIR instead of traces/libevent/ (`just check-reference` records
+        /// into a temporary directory and compares)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The scenarios to record, as `trace list` names them (default: all of them)
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Normalize a raw `strace -f -o FILE` output and print it as a trace
+    Normalize {
+        /// The strace output file to read
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// The TCP port the traced server listened on, so that it is normalized away
+        #[arg(long, value_name = "P")]
+        port: Option<u16>,
+    },
+}
 
 /// What went wrong, and the exit code it gets.
 enum Failure {
-    /// Bad command line: exit code 2, with the usage.
-    Usage(String),
     /// Unknown scenario: exit code 2 (the message lists the valid names).
     BadName(String),
     /// Anything else: exit code 1.
@@ -44,15 +115,24 @@ impl From<TraceError> for Failure {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}\n{USAGE}");
-            ExitCode::from(2)
+    let cli = parse_command_line();
+    let result = match cli.command {
+        Command::List => {
+            list();
+            Ok(())
         }
+        Command::Run {
+            name,
+            libevent,
+            raw,
+        } => run_one(&name, libevent, raw),
+        Command::Record { out, names } => record(out, &names),
+        Command::Normalize { file, port } => normalize(&file, port),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadName(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {message}\n(`trace list` describes each scenario)");
             ExitCode::from(2)
         }
         Err(Failure::Error(message)) => {
@@ -62,27 +142,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[String]) -> Result<(), Failure> {
-    let Some((command, rest)) = args.split_first() else {
-        return Err(Failure::Usage("no command given".into()));
-    };
-    match command.as_str() {
-        "list" if rest.is_empty() => {
-            list();
-            Ok(())
+/// The command line, or the exit: `--help` prints the help and exits with 0; a bad command line
+/// prints clap's error and usage (and, when the scenario is missing, the scenarios) and exits
+/// with 2.
+fn parse_command_line() -> Cli {
+    Cli::try_parse().unwrap_or_else(|e| {
+        if !e.use_stderr() {
+            e.exit(); // --help: exit status 0
         }
-        "run" => run_one(rest),
-        "record" => record(rest),
-        "normalize" => normalize(rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
+        let _ = e.print();
+        if e.kind() == ErrorKind::MissingRequiredArgument
+            && e.get(ContextKind::InvalidArg)
+                .is_some_and(|arg| arg.to_string().contains("<NAME>"))
+        {
+            eprintln!("{}", scenario_names());
         }
-        _ => Err(Failure::Usage(format!(
-            "unknown command `{}`",
-            args.join(" ")
-        ))),
-    }
+        std::process::exit(2)
+    })
+}
+
+/// The one-line list of scenario names.
+fn scenario_names() -> String {
+    let names: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
+    format!(
+        "The scenarios are: {} (`trace list` describes each).",
+        names.join(", ")
+    )
 }
 
 /// `trace list`.
@@ -94,21 +179,7 @@ fn list() {
 }
 
 /// `trace run NAME [--libevent] [--raw]`.
-fn run_one(args: &[String]) -> Result<(), Failure> {
-    let mut name = None;
-    let (mut libevent, mut raw) = (false, false);
-    for arg in args {
-        match arg.as_str() {
-            "--libevent" => libevent = true,
-            "--raw" => raw = true,
-            flag if flag.starts_with('-') => {
-                return Err(Failure::Usage(format!("unknown option `{flag}`")));
-            }
-            _ if name.is_some() => return Err(Failure::Usage("give one scenario name".into())),
-            _ => name = Some(arg.as_str()),
-        }
-    }
-    let name = name.ok_or_else(|| Failure::Usage("which scenario? see `trace list`".into()))?;
+fn run_one(name: &str, libevent: bool, raw: bool) -> Result<(), Failure> {
     let scenario = Scenario::by_name(name)?;
     let program = if libevent {
         scenario.reference_program()
@@ -121,24 +192,12 @@ fn run_one(args: &[String]) -> Result<(), Failure> {
 }
 
 /// `trace record [--out DIR] [NAME...]`.
-fn record(args: &[String]) -> Result<(), Failure> {
-    let mut dir = workspace_dir().join("traces").join("libevent");
-    let mut chosen = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--out" => {
-                let out = args
-                    .next()
-                    .ok_or_else(|| Failure::Usage("--out needs a directory".into()))?;
-                dir = PathBuf::from(out);
-            }
-            flag if flag.starts_with('-') => {
-                return Err(Failure::Usage(format!("unknown option `{flag}`")));
-            }
-            name => chosen.push(Scenario::by_name(name)?),
-        }
-    }
+fn record(out: Option<PathBuf>, names: &[String]) -> Result<(), Failure> {
+    let dir = out.unwrap_or_else(|| workspace_dir().join("traces").join("libevent"));
+    let mut chosen = names
+        .iter()
+        .map(|name| Scenario::by_name(name))
+        .collect::<Result<Vec<_>, _>>()?;
     if chosen.is_empty() {
         chosen = scenarios().iter().collect();
     }
@@ -166,19 +225,20 @@ fn record(args: &[String]) -> Result<(), Failure> {
 }
 
 /// `trace normalize FILE [--port P]`.
-fn normalize(args: &[String]) -> Result<(), Failure> {
-    let (file, port) = match args {
-        [file] => (file, None),
-        [file, flag, port] if flag == "--port" => {
-            let port = port
-                .parse::<u16>()
-                .map_err(|_| Failure::Usage(format!("`{port}` is not a port number")))?;
-            (file, Some(port))
-        }
-        _ => return Err(Failure::Usage("give one strace output file".into())),
-    };
+fn normalize(file: &str, port: Option<u16>) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::Error(format!("cannot read {file}: {e}")))?;
     print!("{}", normalize_text(&text, file, port)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }
