@@ -11,17 +11,17 @@ fn main() {
             reexport: None,
         },
         Cut {
-            file: "loop.rs",
-            item: "impl Base / fn run",
+            file: "event_loop.rs",
+            item: "impl Base / fn event_base_loop",
             reexport: None,
         },
         Cut {
-            file: "loop.rs",
+            file: "event_loop.rs",
             item: "impl Base / fn run_iterations",
             reexport: None,
         },
         Cut {
-            file: "loop.rs",
+            file: "event_loop.rs",
             item: "impl Base / fn process_active",
             reexport: None,
         },

@@ -10,7 +10,7 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::Duration;
 
-const ALL: Ev = Ev::from_bits(0x01 | 0x02 | 0x04 | 0x80); // EV_TIMEOUT|EV_READ|EV_WRITE|EV_CLOSED
+const ALL: Ev = Ev::from_bits_retain(0x01 | 0x02 | 0x04 | 0x80); // EV_TIMEOUT|EV_READ|EV_WRITE|EV_CLOSED
 
 fn base() -> Base {
     Base::with_config(&Config::new().set_flag(BaseFlags::IGNORE_ENV))

@@ -11,8 +11,9 @@
 //! What you can use (all of it is in minievent's src/):
 //! - `self.slots: Vec<EvmapIo>`, indexed by fd; an `EvmapIo` has `events: Vec<(EventId, Ev)>`,
 //!   `nread`, `nwrite`, `nclose` and `old_events()`; `EvmapIo::default()` is an empty one;
-//! - on an `Ev`: `contains`, `intersects`, `without`, `is_empty`, `|`, `&`; `EV_READ`, `EV_WRITE`,
-//!   `EV_CLOSED`, `EV_ET`; `crate::error::Error::Invalid(String)`;
+//! - on an `Ev`: `contains`, `intersects`, `difference`, `is_empty`, `|`, `&`; `EV_READ`,
+//!   `EV_WRITE`, `EV_CLOSED`, `EV_ET`; `crate::error::Error` (`TooManyEvents { fd }`,
+//!   `MixedEdgeTrigger { fd }`, `Invalid(String)`);
 //! - an `EventChange` has `fd`, `old_events`, `read_change`, `write_change`, `close_change` (each a
 //!   `Change`: `None`, `Add` or `Del`) and `et`;
 //! - `self.ctl(op, fd, &mut epev)`: one `epoll_ctl`; `self.retry(op, fd, &mut epev, "MOD", "ADD")`:
@@ -27,11 +28,12 @@ use crate::event::{Ev, EventId};
 use crate::evmap::IoMap;
 use std::os::fd::RawFd;
 
-/// One count of evmap: `n` events of a kind on an fd; one more (`up`) or one less (`!up`) if the
+/// One count of evmap: `n` events of a kind on `fd`; one more (`up`) or one less (`!up`) if the
 /// event is `wanted` for this kind. Returns the new count and whether the backend must hear of it
-/// (the first event of the kind arrived, or the last one left). More than 65535 is an error.
-pub fn count(n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
-    let _ = (n, wanted, up); // delete this line when you use them
+/// (the first event of the kind arrived, or the last one left). More than 65535 is
+/// `Error::TooManyEvents { fd }`; fewer than 0 is an `Error::Invalid` (an event deleted twice).
+pub fn count(fd: RawFd, n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
+    let _ = (fd, n, wanted, up); // delete this line when you use them
     todo!("lab 3: count — read chapter 3, section \"evmap: counting events per fd\"")
 }
 

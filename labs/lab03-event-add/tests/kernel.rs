@@ -3,8 +3,7 @@
 //! real — a dup'd fd (EEXIST), a closed and reopened fd (ENOENT), an fd that is gone (EBADF), and
 //! an fd epoll cannot watch (EPERM).
 
-use minievent::sys::close;
-use minievent::util::{dup, dup2, socketpair};
+use minievent::util::{dup, socketpair};
 use minievent::{
     Base, BaseFlags, Config, EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_WRITE, Ev, EventId,
 };
@@ -12,6 +11,19 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::{IntoRawFd, RawFd};
 use std::sync::{Mutex, MutexGuard};
+
+/// `close(fd)` on an fd this test made (minievent's `sys::close` is `unsafe`: only an owner may
+/// close an fd).
+fn close(fd: std::os::fd::RawFd) -> minievent::Result<()> {
+    // SAFETY: the tests close only fds they made themselves.
+    unsafe { minievent::sys::close(fd) }
+}
+
+/// `dup2(fd, to)` onto an fd number this test owns (or closed).
+fn dup2(fd: std::os::fd::RawFd, to: std::os::fd::RawFd) -> minievent::Result<std::os::fd::RawFd> {
+    // SAFETY: `to` is this test's own fd, or one it closed.
+    unsafe { minievent::util::dup2(fd, to) }
+}
 
 /// These tests close fds and count on numbers coming back: one at a time.
 fn lock() -> MutexGuard<'static, ()> {

@@ -1,13 +1,15 @@
 //! Lab 4 — `event_base_dispatch`: one `epoll_wait` and what it found, then the loop around it —
 //! the active queues, EV_PERSIST against one-shot events, and the exit when nothing is pending.
 //!
-//! Write `dispatch`, `run` and `process_active` below (`add` and `del` are chapter 3's, given).
-//! Everything else in this lab is minievent's own code: `Base::dispatch` calls your `run`, the
+//! Write `dispatch`, `event_base_loop` and `process_active` below (`add` and `del` are chapter 3's,
+//! given). Everything else in this lab is minievent's own code: `Base::dispatch` and `Base::run`
+//! call your `event_base_loop` (`run` only adds panic safety around it), the
 //! timeouts, `event_add` / `event_del`, evmap and the step programs are minievent's. `just lab 4`
 //! runs the tests, the echo server included; `just hint 4` gives a hint.
 //!
 //! What you can use (all of it is in minievent's src/):
-//! - in `Epoll`: `self.epfd`, `self.events` (the `Vec<libc::epoll_event>` to hand to epoll_wait;
+//! - in `Epoll`: `self.epfd` (an owned fd: `self.epfd.as_raw_fd()`, with
+//!   `std::os::fd::AsRawFd` in scope), `self.events` (the `Vec<libc::epoll_event>` to hand to epoll_wait;
 //!   its length is libevent's `nevents`); `crate::backend::timeout_msec`, `MAX_EPOLL_TIMEOUT_MSEC`,
 //!   `MAX_NEVENT` (in `crate::backend::epoll`); `crate::sys::cvt` and `err.raw_os_error()`;
 //! - in `Base`: `running_loop`, `event_gotterm`, `event_break`, `event_continue`,
@@ -19,7 +21,7 @@
 //!   `timeout_process()` (activates expired timeouts), `activate(id, res)`, `remove_active(id)`,
 //!   `event_del(id)`, `ev(id)` (an event: `.events` says whether it is `EV_PERSIST`),
 //!   `run_callback(id)` (runs one callback, re-arming a persistent timeout first);
-//!   `crate::error::Error::Invalid(String)` for a refusal.
+//!   `crate::error::Error::Reentrant` for a second loop on the same base.
 
 use crate::backend::Backend;
 use crate::backend::epoll::{Change, Epoll, EventChange};
@@ -56,7 +58,7 @@ impl Backend for Epoll {
 }
 
 impl Base {
-    /// The event loop. A second `run` from a callback while one runs is refused. Each iteration:
+    /// The event loop. A second loop from a callback while one runs is refused. Each iteration:
     /// return `Done` if loopexit or loopbreak was called; return `NoEvents` if no event is pending
     /// or active (unless `NO_EXIT_ON_EMPTY`); let the backend wait — zero if something is already
     /// active or with `NONBLOCK`, else until the next timeout (forever without one) — and activate
@@ -65,9 +67,11 @@ impl Base {
     /// `NONBLOCK`, after one that found nothing active.
     ///
     /// libevent: `event_base_loop()` (event.c).
-    pub fn run(&mut self, flags: LoopFlags) -> Result<LoopExit> {
+    pub(crate) fn event_base_loop(&mut self, flags: LoopFlags) -> Result<LoopExit> {
         let _ = flags; // delete this line when you use it
-        todo!("lab 4: Base::run — read chapter 4, section \"event_base_loop, step by step\"")
+        todo!(
+            "lab 4: Base::event_base_loop — read chapter 4, section \"event_base_loop, step by step\""
+        )
     }
 
     /// Runs the active events of the most urgent non-empty queue (lowest number), oldest first,

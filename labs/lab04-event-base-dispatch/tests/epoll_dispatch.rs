@@ -2,7 +2,6 @@
 //! events array growing, an interrupted wait.
 
 use minievent::backend::epoll::Epoll;
-use minievent::sys::close;
 use minievent::util::{socketpair, write};
 use minievent::{Backend, EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev};
 use minievent_labs_kit::{stdout_of, strace};
@@ -10,6 +9,13 @@ use std::os::fd::RawFd;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// `close(fd)` on an fd this test made (minievent's `sys::close` is `unsafe`: only an owner may
+/// close an fd).
+fn close(fd: std::os::fd::RawFd) -> minievent::Result<()> {
+    // SAFETY: the tests close only fds they made themselves.
+    unsafe { minievent::sys::close(fd) }
+}
 
 /// These tests open many fds: one at a time.
 fn lock() -> MutexGuard<'static, ()> {

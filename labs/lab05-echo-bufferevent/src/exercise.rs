@@ -11,11 +11,13 @@
 //! a hint.
 //!
 //! What you can use (all of it is minievent's, in its src/; the `use` lines are below):
-//! - `Bufferevent::socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)`; on the bufferevent:
+//! - `Bufferevent::socket_new_owned(base, sock, BEV_OPT_CLOSE_ON_FREE)` (it takes the socket's
+//!   `OwnedFd` and closes it when freed); on the bufferevent:
 //!   `setcb(read, write, event)` (each an `Option<Box<dyn FnMut ...>>`, `None` for no callback;
 //!   a callback gets `&mut Base` and the bufferevent), `enable(base, EV_READ)`,
-//!   `disable(base, EV_READ)`, `get_input()` and `get_output()` (an `Rc<RefCell<Evbuffer>>`:
-//!   `.borrow().len()`, `.borrow().is_empty()`; drop the borrow before the next call),
+//!   `disable(base, EV_READ)`, `get_input()` and `get_output()` (handles to the buffers, to pass
+//!   to `write_buffer`), `with_output(|out| out.len())` and `with_input(..)` (a closure gets the
+//!   buffer itself: `len()`, `is_empty()`; they return a `Result`),
 //!   `write_buffer(base, &buffer)`, `setwatermark(base, EV_WRITE, low, high)` (the write
 //!   callback then runs once the output is down to `low`), `getfd()`, `socket_error()`;
 //! - `BevEvent::contains` with `BEV_EVENT_EOF`, `BEV_EVENT_ERROR`, `BEV_EVENT_WRITING`;
@@ -24,7 +26,7 @@
 
 use crate::{Base, BevEvent, Bufferevent};
 use std::cell::Cell;
-use std::os::fd::RawFd;
+use std::os::fd::OwnedFd;
 
 // What the code you write needs (unused until you write it).
 #[allow(unused_imports)]
@@ -48,16 +50,16 @@ pub enum Phase {
     Flushing,
 }
 
-/// A new connection `fd` (non-blocking; from now on yours to close): a bufferevent on it that
-/// closes the socket when freed; its three callbacks — [`on_read`], [`on_write`], [`on_event`] —
+/// A new connection `sock` (non-blocking; yours from now on): a bufferevent that owns it and
+/// closes it when freed; its three callbacks — [`on_read`], [`on_write`], [`on_event`] —
 /// sharing the connection's [`Phase`], which starts as `Echoing`; then reading enabled. If the
-/// bufferevent cannot be made, say so on stderr and close `fd` (`crate::sys::close`); if
+/// bufferevent cannot be made, say so on stderr (the socket was dropped — closed — with it); if
 /// enabling fails, [`fail`].
 ///
 /// libevent: the second half of the seed's accept callback — `bufferevent_socket_new()`,
 /// `bufferevent_setcb()`, `bufferevent_enable(bev, EV_READ)`.
-pub fn start(base: &mut Base, fd: RawFd) {
-    let _ = (base, fd); // delete this line when you use them
+pub fn start(base: &mut Base, sock: OwnedFd) {
+    let _ = (base, sock); // delete this line when you use them
     todo!("lab 5: start — read chapter 6, section \"The echo server on a bufferevent\"")
 }
 
