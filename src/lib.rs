@@ -36,17 +36,18 @@
 //! | `EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_PERSIST`, `EV_ET`, `EV_TIMEOUT`, `EV_SIGNAL` | the same names, of type [`Ev`] | event.rs |
 //! | `struct evmap_io`, `evmap_io_add_`, `_del_`, `_active_` | [`evmap::EvmapIo`], [`evmap::IoMap::add`], [`evmap::IoMap::del`], [`evmap::IoMap::active`] | evmap.rs |
 //! | `struct min_heap` | [`minheap::MinHeap`] | minheap.rs |
-//! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`], [`LoopFlags`] | loop.rs |
-//! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | loop.rs |
+//! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`] (panic-safe, around `event_base_loop`), [`LoopFlags`] | event_loop.rs |
+//! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | event_loop.rs |
 //! | `evsig_init_` (the signal pipe) | [`signal::Evsig`] | signal.rs |
+| `evutil_closesocket`, `-1` + `errno` | [`sys::close_owned`], [`sys::Fd`], [`Error`] | sys.rs, error.rs |
 //! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
 //! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |
 //! | `event_warn`, `event_msgx` | [`log`] | log.rs |
 //! | `struct evbuffer`, `struct evbuffer_chain`, `evbuffer_new` | [`Evbuffer`], [`Evbuffer::new`], [`buffer::ChainInfo`] | buffer.rs |
 //! | `evbuffer_add`, `_add_buffer`, `_drain`, `_remove`, `_copyout`, `_peek`, `_get_length` | [`Evbuffer::add`], [`Evbuffer::add_buffer`], [`Evbuffer::drain`], [`Evbuffer::remove`], [`Evbuffer::copyout`], [`Evbuffer::peek`], [`Evbuffer::len`] | buffer.rs |
 //! | `evbuffer_read`, `evbuffer_write_atmost` | [`Evbuffer::read_from_fd`], [`Evbuffer::write_to_fd`] | buffer.rs |
-//! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::free`] | bufferevent.rs |
-//! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`], [`Bufferevent::get_output`] | bufferevent.rs |
+//! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::socket_new_owned`], [`Bufferevent::free`] | bufferevent.rs, bufferevent_sock.rs |
+//! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`] / [`Bufferevent::with_input`], [`Bufferevent::get_output`] / [`Bufferevent::with_output`] | bufferevent.rs |
 //! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
@@ -78,6 +79,7 @@ pub use buffer::Evbuffer;
 pub use bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
     BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_NONE, BevEvent, BevOptions, Bufferevent,
+    EvbufferRef,
 };
 pub use config::{BaseFlags, Config};
 pub use error::{Error, Result};
