@@ -39,7 +39,7 @@
 //! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`] (panic-safe, around `event_base_loop`), [`LoopFlags`] | event_loop.rs |
 //! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | event_loop.rs |
 //! | `evsig_init_` (the signal pipe) | [`signal::Evsig`] | signal.rs |
-| `evutil_closesocket`, `-1` + `errno` | [`sys::close_owned`], [`sys::Fd`], [`Error`] | sys.rs, error.rs |
+//! | `evutil_closesocket`, `-1` + `errno` | [`sys::close_owned`], [`sys::Fd`], [`Error`] | sys.rs, error.rs |
 //! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
 //! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |
 //! | `event_warn`, `event_msgx` | [`log`] | log.rs |
