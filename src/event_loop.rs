@@ -61,7 +61,7 @@ impl Base {
     // ANCHOR_END: dispatch
 
     // ANCHOR: run
-    /// The event loop: [`Base::event_base_loop`], made panic-safe. A callback that panics unwinds
+    /// The event loop: `event_base_loop`, made panic-safe. A callback that panics unwinds
     /// out of `run`; if the caller catches the panic, the base is usable again: the loop is no
     /// longer marked running, the time cache is cleared, and the panicking event keeps its
     /// callback, in the state it was in when the callback started (a one-shot event not pending,

@@ -38,6 +38,11 @@ pub fn cvt_size(ret: libc::ssize_t, call: &'static str) -> Result<usize> {
 /// # Safety
 /// The caller owns `fd` and nothing uses it afterwards: no `OwnedFd` or `File` elsewhere holds
 /// it, and no pending event of a base waits on it — std's I/O safety rule for closing an fd.
+/// Safe code cannot call it:
+///
+/// ```compile_fail,E0133
+/// minievent::sys::close(0);
+/// ```
 pub unsafe fn close(fd: RawFd) -> Result<()> {
     // SAFETY: close takes any integer; owning `fd` is the caller's contract.
     cvt(unsafe { libc::close(fd) }, "close").map(drop)

@@ -164,7 +164,11 @@ pub fn dup(fd: RawFd) -> Result<RawFd> {
 ///
 /// # Safety
 /// `to` is closed and replaced: nothing else (an `OwnedFd`, a `File`, a base's event) may own it
-/// or rely on what it was — std's I/O safety rule for closing an fd.
+/// or rely on what it was — std's I/O safety rule for closing an fd. Safe code cannot call it:
+///
+/// ```compile_fail,E0133
+/// minievent::util::dup2(0, 1);
+/// ```
 pub unsafe fn dup2(fd: RawFd, to: RawFd) -> Result<RawFd> {
     // SAFETY: dup2 takes only integers; replacing `to` is the caller's contract.
     cvt(unsafe { libc::dup2(fd, to) }, "dup2")
