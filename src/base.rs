@@ -98,7 +98,7 @@ impl Base {
         let check_env = !cfg.flags.contains(BaseFlags::IGNORE_ENV);
         let mut flags = cfg.flags;
         if check_env && config::getenv("EVENT_PRECISE_TIMER") {
-            flags = flags | BaseFlags::PRECISE_TIMER;
+            flags |= BaseFlags::PRECISE_TIMER;
         }
         let clock = MonotonicTimer::new(flags.contains(BaseFlags::PRECISE_TIMER));
 

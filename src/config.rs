@@ -5,34 +5,22 @@
 use crate::backend::{EventOp, Features, PREFERENCE};
 
 // ANCHOR: base_flags
-/// Flags of a base. libevent: `enum event_base_config_flag` (`EVENT_BASE_FLAG_*`).
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct BaseFlags(u8);
-
-impl BaseFlags {
-    /// Do not read `EVENT_NO<METHOD>` / `EVENT_PRECISE_TIMER` from the environment.
-    /// libevent: `EVENT_BASE_FLAG_IGNORE_ENV`.
-    pub const IGNORE_ENV: BaseFlags = BaseFlags(0x02);
-    /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
-    /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
-    pub const NO_CACHE_TIME: BaseFlags = BaseFlags(0x08);
-    /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
-    /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
-    pub const PRECISE_TIMER: BaseFlags = BaseFlags(0x20);
-    // ANCHOR_END: base_flags
-
-    /// `true` when every flag of `other` is set.
-    pub const fn contains(self, other: BaseFlags) -> bool {
-        self.0 & other.0 == other.0
+bitflags::bitflags! {
+    /// Flags of a base. libevent: `enum event_base_config_flag` (`EVENT_BASE_FLAG_*`).
+    #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+    pub struct BaseFlags: u8 {
+        /// Do not read `EVENT_NO<METHOD>` / `EVENT_PRECISE_TIMER` from the environment.
+        /// libevent: `EVENT_BASE_FLAG_IGNORE_ENV`.
+        const IGNORE_ENV = 0x02;
+        /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
+        /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
+        const NO_CACHE_TIME = 0x08;
+        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
+        /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
+        const PRECISE_TIMER = 0x20;
     }
 }
-
-impl std::ops::BitOr for BaseFlags {
-    type Output = BaseFlags;
-    fn bitor(self, rhs: BaseFlags) -> BaseFlags {
-        BaseFlags(self.0 | rhs.0)
-    }
-}
+// ANCHOR_END: base_flags
 
 // ANCHOR: config
 /// A builder for [`Base::with_config`](crate::Base::with_config). libevent: `struct event_config`.
@@ -79,7 +67,7 @@ impl Config {
 
     /// Sets a base flag. libevent: `event_config_set_flag()`.
     pub fn set_flag(mut self, flag: BaseFlags) -> Config {
-        self.flags = self.flags | flag;
+        self.flags |= flag;
         self
     }
     // ANCHOR_END: config_methods

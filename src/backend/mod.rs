@@ -14,61 +14,33 @@ use std::fmt;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-/// What a backend can do. libevent: `enum event_method_feature` (`EV_FEATURE_*`).
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub struct Features(u8);
-
-impl Features {
-    // ANCHOR: features
-    /// No feature at all.
-    pub const NONE: Features = Features(0);
-    /// Edge-triggered events (`EV_ET`) are supported. libevent: `EV_FEATURE_ET`.
-    pub const ET: Features = Features(0x01);
-    /// Adding, deleting and activating one event is O(1). libevent: `EV_FEATURE_O1`.
-    pub const O1: Features = Features(0x02);
-    /// Any kind of fd works, not only sockets. libevent: `EV_FEATURE_FDS`.
-    pub const FDS: Features = Features(0x04);
-    /// `EV_CLOSED` is reported without reading all pending data first. libevent: `EV_FEATURE_EARLY_CLOSE`.
-    pub const EARLY_CLOSE: Features = Features(0x08);
-    // ANCHOR_END: features
-
-    /// `true` when every feature of `other` is in `self`.
-    pub const fn contains(self, other: Features) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Both sets of features (a `const` `|`).
-    pub const fn union(self, other: Features) -> Features {
-        Features(self.0 | other.0)
-    }
-
-    /// The bits, as `event_base_get_features()` returns them.
-    pub const fn bits(self) -> u8 {
-        self.0
+// ANCHOR: features
+bitflags::bitflags! {
+    /// What a backend can do. libevent: `enum event_method_feature` (`EV_FEATURE_*`).
+    #[derive(Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Features: u8 {
+        /// Edge-triggered events (`EV_ET`) are supported. libevent: `EV_FEATURE_ET`.
+        const ET = 0x01;
+        /// Adding, deleting and activating one event is O(1). libevent: `EV_FEATURE_O1`.
+        const O1 = 0x02;
+        /// Any kind of fd works, not only sockets. libevent: `EV_FEATURE_FDS`.
+        const FDS = 0x04;
+        /// `EV_CLOSED` is reported without reading all pending data first. libevent: `EV_FEATURE_EARLY_CLOSE`.
+        const EARLY_CLOSE = 0x08;
     }
 }
+// ANCHOR_END: features
 
-impl std::ops::BitOr for Features {
-    type Output = Features;
-    fn bitor(self, rhs: Features) -> Features {
-        Features(self.0 | rhs.0)
-    }
+impl Features {
+    /// No feature at all.
+    pub const NONE: Features = Features::empty();
 }
 
 impl fmt::Debug for Features {
     /// Lists the set features as the step programs print them: ` ET O1 FDS EARLY_CLOSE`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (bit, name) in [
-            (Features::ET, "ET"),
-            (Features::O1, "O1"),
-            (Features::FDS, "FDS"),
-            (Features::EARLY_CLOSE, "EARLY_CLOSE"),
-        ] {
-            if self.contains(bit) {
-                write!(f, " {name}")?;
-            }
-        }
-        Ok(())
+        self.iter_names()
+            .try_for_each(|(name, _)| write!(f, " {name}"))
     }
 }
 
