@@ -9,7 +9,10 @@
 //! This file belongs to the root package (see Cargo.toml), so cargo builds the servers first and
 //! hands their paths over as `CARGO_BIN_EXE_*`.
 
-use minievent_traces::load::{Conn, LATE_READER, Outcome, Reader, StressConfig, exchange, stress};
+use minievent_traces::load::{
+    Conn, FdExhaustionConfig, LATE_READER, Outcome, Reader, StressConfig, exchange, fd_exhaustion,
+    stress,
+};
 use minievent_traces::reference_program;
 use minievent_traces::server::{Server, Under};
 use std::path::Path;
@@ -143,6 +146,32 @@ fn stress_echo_event_small() {
 #[test]
 fn stress_echo_bufferevent_small() {
     small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
+}
+
+/// `just stress`'s fd-exhaustion case at a size for CI: 60 clients against a server limited to 32
+/// fds (25 for connections). While it is out of fds its listener stays readable and `accept`
+/// fails with EMFILE: the server must not spin (at most 10% of a core over 1 s) nor log a line
+/// per attempt (at most 10 lines in all), and must serve every client once fds free up.
+fn fd_exhaustion_small(program: &str) {
+    let config = FdExhaustionConfig {
+        window: Duration::from_secs(1),
+        deadline: Duration::from_secs(20),
+        ..FdExhaustionConfig::default()
+    };
+    match fd_exhaustion(Path::new(program), &config) {
+        Ok(report) => eprintln!("{program}: {}", report.summary(&config)),
+        Err(problems) => panic!("{problems}"),
+    }
+}
+
+#[test]
+fn fd_exhaustion_echo_event() {
+    fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_event"));
+}
+
+#[test]
+fn fd_exhaustion_echo_bufferevent() {
+    fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_bufferevent"));
 }
 
 /// A slow reader of 12 MiB (64 KiB receive buffer, 16 KiB reads with pauses): the server's writes
