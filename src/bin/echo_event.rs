@@ -7,9 +7,13 @@
 //! when a client half-closes. In a lock-step session no write is short and the syscall trace is the
 //! same as the seed's (scenario `echo-event`).
 //!
-//! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1.
+//! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more. What
+//! it shares with the other echo server — the command line, output that never kills or blocks
+//! it, pausing `accept` when it runs out of fds — is in `echo_common`.
 
 mod echo_common;
+
+use echo_common::{say, say_err};
 
 use minievent::util::{read, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
@@ -41,8 +45,8 @@ fn main() -> ExitCode {
 /// event, reading first.
 fn start(base: &mut Base, fd: RawFd) {
     if let Err(e) = start_conn(base, fd) {
-        eprintln!("echo_event: fd {fd}: {e}");
-        let _ = minievent::sys::close(fd);
+        say_err!("echo_event: fd {fd}: {e}");
+        echo_common::close_fd(fd);
     }
 }
 
@@ -84,7 +88,7 @@ fn on_read(base: &mut Base, conn: &Shared) {
         Err(e) => Err(e),
     };
     if let Err(e) = result {
-        eprintln!("echo_event: fd {fd}: {e}");
+        say_err!("echo_event: fd {fd}: {e}");
         close_conn(base, conn);
     }
 }
@@ -130,7 +134,7 @@ fn on_write(base: &mut Base, conn: &Shared) {
         Err(e) => Err(e),
     };
     if let Err(e) = resumed {
-        eprintln!("echo_event: fd {}: {e}", c.fd);
+        say_err!("echo_event: fd {}: {e}", c.fd);
         drop(c);
         close_conn(base, conn);
     }
@@ -141,12 +145,12 @@ fn on_write(base: &mut Base, conn: &Shared) {
 /// Frees both events and closes the socket, in the seed's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
     let c = conn.borrow();
-    println!("closed fd {}", c.fd);
+    say!("closed fd {}", c.fd);
     for ev in [c.read_ev, c.write_ev] {
         if let Err(e) = base.event_free(ev) {
-            eprintln!("echo_event: fd {}: {e}", c.fd);
+            say_err!("echo_event: fd {}: {e}", c.fd);
         }
     }
-    let _ = minievent::sys::close(c.fd);
+    echo_common::close_fd(c.fd);
 }
 // ANCHOR_END: close_conn
