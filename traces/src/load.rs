@@ -612,6 +612,9 @@ pub struct FdExhaustionConfig {
     pub seed: u64,
     /// The whole run must end by then.
     pub deadline: Duration,
+    /// How long to wait after the last client for the server's last lines (the echo servers
+    /// sum a shortage up once a second has passed without one).
+    pub settle: Duration,
 }
 
 impl Default for FdExhaustionConfig {
@@ -627,6 +630,7 @@ impl Default for FdExhaustionConfig {
             max_size: 64 << 10,
             seed: 1,
             deadline: Duration::from_secs(60),
+            settle: Duration::from_millis(1500),
         }
     }
 }
@@ -646,6 +650,8 @@ pub struct FdExhaustionReport {
     pub log_lines_in_window: usize,
     /// Lines the server wrote to stderr over the whole run.
     pub log_lines: usize,
+    /// The first of them (up to `max_log_lines` + 1).
+    pub log: Vec<String>,
     /// From letting the clients go until the last one had every byte back.
     pub served_in: Duration,
     /// Clients that got every byte back.
@@ -865,7 +871,14 @@ pub fn fd_exhaustion(
             ));
         }
     }
+    thread::sleep(config.settle);
     report.log_lines = server.stderr_lines();
+    report.log = server
+        .stderr()
+        .lines()
+        .take(config.max_log_lines + 1)
+        .map(str::to_string)
+        .collect();
     if report.log_lines > config.max_log_lines {
         problems.push(format!(
             "the server wrote {} lines to stderr (at most {} allowed): its logging is not \
@@ -876,8 +889,7 @@ pub fn fd_exhaustion(
     if problems.is_empty() {
         return Ok(report);
     }
-    let stderr = server.stderr();
-    let head: Vec<&str> = stderr.lines().take(5).collect();
+    let head: Vec<&str> = report.log.iter().take(5).map(String::as_str).collect();
     Err(format!(
         "fd exhaustion of {}: {} problem(s)\n  {}\n  measured: {}\n  the server's stderr \
          (first lines of {}):\n    {}",

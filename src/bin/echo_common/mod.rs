@@ -12,8 +12,9 @@
 //!
 //! When the process has no fd left (EMFILE; ENFILE for the whole system; ENOBUFS or ENOMEM for
 //! kernel memory), `accept` fails and leaves the connection in the listen queue — so the
-//! listener stays readable, the level-triggered `EV_READ` fires again at once, and the seed's
-//! servers spin at 100% CPU printing a line per failed `accept` until an fd is freed. libevent's
+//! listener stays readable and the level-triggered `EV_READ` fires again at once. The seed's C
+//! servers exit on any `accept` error; these servers printed it and returned — and spun at full
+//! CPU, a line per failed `accept`, until an fd was freed. libevent's
 //! `evconnlistener` does the same unless its error callback disables the listener: its
 //! `listener_read_cb` hands every error but EINTR, EAGAIN and ECONNABORTED to that callback (or
 //! logs it) and leaves the event as it is.
@@ -246,7 +247,10 @@ fn pause(base: &mut Base, l: &Rc<Listener>, e: &minievent::Error) {
     if let Err(e) = base.once(-1, EV_TIMEOUT, Some(RETRY), move |base, _, _| {
         resume(base, &retry)
     }) {
-        say_err!("{}: cannot schedule the retry ({e}): accepting again now", l.name);
+        say_err!(
+            "{}: cannot schedule the retry ({e}): accepting again now",
+            l.name
+        );
         resume(base, l);
     }
 }
