@@ -7,7 +7,7 @@
 //! included. A pipe has no per-call "don't wait" (`send(MSG_DONTWAIT)` is for sockets), so the
 //! file itself has to be non-blocking; but `O_NONBLOCK` belongs to the *open file description*,
 //! which the shell shares with every other process writing to that pipe (`(echo_event; date) |
-//! less`, or `2>&1` into a terminal): set on it, they would start to fail with EAGAIN too.
+//! less`, a test runner's log pipe): set on it, their writes would start to fail with EAGAIN too.
 //!
 //! So [`init`], before the server opens anything, gives each of fds 1 and 2 a description of its
 //! own where that matters:
