@@ -100,7 +100,7 @@ libevent-src:
     tar -xzf "$orig" -C "$dest"
     echo "libevent 2.1.12-stable unpacked into $dest/libevent-2.1.12-stable (start with event.c, evmap.c, epoll.c)"
 
-# Load-test an echo server: 300 connections at once, payloads up to 8 MiB, slow and late readers, half-closes; every byte and every fd checked (`just stress echo_bufferevent`; --libevent runs the seed's C server, which loses bytes; `--help` for the options)
+# Load-test an echo server: 300 connections at once, payloads up to 8 MiB, slow and late readers, half-closes, every byte and every fd checked; then 60 clients against the server limited to 32 fds: no spinning, few log lines, all served (`just stress echo_bufferevent`; --case load|fd-exhaustion; --libevent runs the seed's C server, which loses bytes and exits when out of fds; `just stress x --help` for the options)
 stress NAME *FLAGS:
     cargo build -q --release --bins
     if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi

@@ -11,9 +11,13 @@
 //! same with a write low-water mark). In the lock-step session nothing is ever queued at end of
 //! file, so the syscall trace is the seed's (scenario `echo-bufferevent`).
 //!
-//! Usage: `echo_bufferevent [--port P]` (default 5555), listening on 127.0.0.1.
+//! Usage: `echo_bufferevent [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more. What
+//! it shares with the other echo server — the command line, output that never kills or blocks
+//! it, pausing `accept` when it runs out of fds — is in `echo_common`.
 
 mod echo_common;
+
+use echo_common::{say, say_err};
 
 use minievent::{
     BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent,
@@ -51,8 +55,8 @@ fn start(base: &mut Base, sock: OwnedFd) {
     let bev = match Bufferevent::socket_new_owned(base, sock, BEV_OPT_CLOSE_ON_FREE) {
         Ok(bev) => bev,
         Err(e) => {
-            // The socket was dropped — closed — with the bufferevent that failed to start.
-            eprintln!("echo_bufferevent: fd {fd}: {e}");
+            // The socket went — closed — with the bufferevent that could not be made.
+            say_err!("echo_bufferevent: fd {fd}: {e}");
             return;
         }
     };
@@ -123,7 +127,7 @@ fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Pha
         let why = bev
             .socket_error()
             .map_or_else(|| format!("{what:?}"), |e| e.to_string());
-        eprintln!("echo_bufferevent: fd {}: {why}", bev.getfd());
+        say_err!("echo_bufferevent: fd {}: {why}", bev.getfd());
         close(base, bev);
     } else if what.contains(BEV_EVENT_EOF) {
         // End of file while reading: flush what is queued first. While *writing* (writev took
@@ -140,14 +144,14 @@ fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Pha
 
 /// Reports an error of a bufferevent call and gives up on the connection.
 fn fail(base: &mut Base, bev: &Bufferevent, e: &minievent::Error) {
-    eprintln!("echo_bufferevent: fd {}: {e}", bev.getfd());
+    say_err!("echo_bufferevent: fd {}: {e}", bev.getfd());
     close(base, bev);
 }
 
 /// The seed's order: the message, then bufferevent_free (which closes the socket).
 fn close(base: &mut Base, bev: &Bufferevent) {
-    println!("closed fd {}", bev.getfd());
+    say!("closed fd {}", bev.getfd());
     if let Err(e) = bev.free(base) {
-        eprintln!("echo_bufferevent: fd {}: {e}", bev.getfd());
+        say_err!("echo_bufferevent: fd {}: {e}", bev.getfd());
     }
 }

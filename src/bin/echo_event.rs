@@ -7,9 +7,13 @@
 //! when a client half-closes. In a lock-step session no write is short and the syscall trace is the
 //! same as the seed's (scenario `echo-event`).
 //!
-//! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1.
+//! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more. What
+//! it shares with the other echo server — the command line, output that never kills or blocks
+//! it, pausing `accept` when it runs out of fds — is in `echo_common`.
 
 mod echo_common;
+
+use echo_common::{say, say_err};
 
 use minievent::util::{read, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
@@ -22,7 +26,7 @@ use std::rc::Rc;
 /// One client connection.
 struct Conn {
     fd: RawFd,
-    /// The socket, closed (dropped) by [`close_conn`].
+    /// The socket, closed by [`close_conn`].
     sock: Option<OwnedFd>,
     read_ev: EventId,
     write_ev: EventId,
@@ -44,8 +48,8 @@ fn main() -> ExitCode {
 fn start(base: &mut Base, sock: OwnedFd) {
     let fd = sock.as_raw_fd();
     if let Err(e) = start_conn(base, sock) {
-        // The socket was dropped — closed — with the events that failed to start.
-        eprintln!("echo_event: fd {fd}: {e}");
+        // start_conn freed what it had made and closed the socket.
+        say_err!("echo_event: fd {fd}: {e}");
     }
 }
 
@@ -59,17 +63,23 @@ fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
         if let Some(conn) = c1.borrow().clone() {
             on_read(base, &conn);
         }
-    })?;
-    let write_ev = base
-        .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
-            if let Some(conn) = c2.borrow().clone() {
-                on_write(base, &conn);
+    });
+    let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
+        if let Some(conn) = c2.borrow().clone() {
+            on_write(base, &conn);
+        }
+    });
+    let (read_ev, write_ev) = match (read_ev, write_ev) {
+        (Ok(r), Ok(w)) => (r, w),
+        (r, w) => {
+            // Free the one that was made (not pending yet: freeing cannot fail), then close.
+            for ev in [r.as_ref().ok(), w.as_ref().ok()].into_iter().flatten() {
+                let _ = base.event_free(*ev);
             }
-        })
-        .inspect_err(|_| {
-            // Not pending yet: freeing cannot fail.
-            let _ = base.event_free(read_ev);
-        })?;
+            echo_common::close_conn(sock);
+            return r.and(w).map(drop);
+        }
+    };
     *conn.borrow_mut() = Some(Rc::new(RefCell::new(Conn {
         fd,
         sock: Some(sock),
@@ -78,8 +88,8 @@ fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
         pending: Vec::new(),
     })));
     base.event_add(read_ev, None).inspect_err(|_| {
-        for ev in [read_ev, write_ev] {
-            let _ = base.event_free(ev);
+        if let Some(c) = conn.borrow().as_ref() {
+            close_conn_quietly(base, c);
         }
     })
 }
@@ -100,7 +110,7 @@ fn on_read(base: &mut Base, conn: &Shared) {
         Err(e) => Err(e),
     };
     if let Err(e) = result {
-        eprintln!("echo_event: fd {fd}: {e}");
+        say_err!("echo_event: fd {fd}: {e}");
         close_conn(base, conn);
     }
 }
@@ -146,7 +156,7 @@ fn on_write(base: &mut Base, conn: &Shared) {
         Err(e) => Err(e),
     };
     if let Err(e) = resumed {
-        eprintln!("echo_event: fd {}: {e}", c.fd);
+        say_err!("echo_event: fd {}: {e}", c.fd);
         drop(c);
         close_conn(base, conn);
     }
@@ -156,17 +166,20 @@ fn on_write(base: &mut Base, conn: &Shared) {
 // ANCHOR: close_conn
 /// Frees both events and closes the socket, in the seed's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
+    say!("closed fd {}", conn.borrow().fd);
+    close_conn_quietly(base, conn);
+}
+
+/// [`close_conn`] without the message: frees both events, closes the socket.
+fn close_conn_quietly(base: &mut Base, conn: &Shared) {
     let mut c = conn.borrow_mut();
-    println!("closed fd {}", c.fd);
     for ev in [c.read_ev, c.write_ev] {
         if let Err(e) = base.event_free(ev) {
-            eprintln!("echo_event: fd {}: {e}", c.fd);
+            say_err!("echo_event: fd {}: {e}", c.fd);
         }
     }
-    if let Some(sock) = c.sock.take()
-        && let Err(e) = minievent::sys::close_owned(sock)
-    {
-        eprintln!("echo_event: fd {}: {e}", c.fd);
+    if let Some(sock) = c.sock.take() {
+        echo_common::close_conn(sock);
     }
 }
 // ANCHOR_END: close_conn

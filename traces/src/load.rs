@@ -12,11 +12,18 @@
 //! and then checks that the server's open fds went back to what they were (every connection
 //! closed). It fails with a clear message on any missing or wrong byte, on a timeout, on a
 //! leaked fd, or when the server died.
+//!
+//! [`fd_exhaustion`] runs a server out of fds: started with a low `RLIMIT_NOFILE`, it gets more
+//! clients than it can hold, which connect and wait. While it is saturated, its listener stays
+//! readable and every `accept` fails with EMFILE; the run checks that it does not spin on that
+//! (its CPU time over a window), that it logs a bounded number of lines, and that once the
+//! waiting clients are let go (and fds free up) every one of them is served, every byte.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::os::fd::FromRawFd;
-use std::sync::{Arc, Barrier, mpsc};
+use std::path::Path;
+use std::sync::{Arc, Barrier, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -585,6 +592,316 @@ pub fn stress(server: &mut Server, config: &StressConfig) -> Result<StressReport
     ))
 }
 // ANCHOR_END: stress
+
+/// The shape of an fd-exhaustion run ([`fd_exhaustion`]).
+#[derive(Clone, Debug)]
+pub struct FdExhaustionConfig {
+    /// The server's `RLIMIT_NOFILE`: it can have this many fds open, its own included.
+    pub fd_limit: u64,
+    /// Clients that connect (one per [`CONNECT_PACE`]) and wait: more than the server has fds for.
+    pub clients: usize,
+    /// How long the saturated server's CPU time is measured.
+    pub window: Duration,
+    /// The most CPU the saturated server may use over the window, in per cent of one core.
+    pub max_cpu_percent: f64,
+    /// The most lines the server may write to stderr over the whole run.
+    pub max_log_lines: usize,
+    /// The largest payload a client sends once let go (sizes are drawn from 1 up to it).
+    pub max_size: usize,
+    /// The seed of the payloads and sizes.
+    pub seed: u64,
+    /// The whole run must end by then.
+    pub deadline: Duration,
+    /// How long to wait after the last client for the server's last lines (the echo servers
+    /// sum a shortage up once a second has passed without one).
+    pub settle: Duration,
+}
+
+impl Default for FdExhaustionConfig {
+    /// `just stress`'s fd-exhaustion case: 60 clients against a server limited to 32 fds, CPU
+    /// measured over 2 s and allowed 10%, at most 10 lines on stderr, payloads up to 64 KiB.
+    fn default() -> FdExhaustionConfig {
+        FdExhaustionConfig {
+            fd_limit: 32,
+            clients: 60,
+            window: Duration::from_secs(2),
+            max_cpu_percent: 10.0,
+            max_log_lines: 10,
+            max_size: 64 << 10,
+            seed: 1,
+            deadline: Duration::from_secs(60),
+            settle: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// What an fd-exhaustion run measured.
+#[derive(Clone, Debug, Default)]
+pub struct FdExhaustionReport {
+    /// The server's open fds before the clients came, and after they were all served.
+    pub fds: (usize, usize),
+    /// How long after the first connect the server had all its fds open.
+    pub saturated_after: Duration,
+    /// The server's CPU over the window, in per cent of one core.
+    pub cpu_percent: f64,
+    /// The window the CPU was measured over (as slept; at least the configured one).
+    pub window: Duration,
+    /// Lines the server wrote to stderr during the window.
+    pub log_lines_in_window: usize,
+    /// Lines the server wrote to stderr over the whole run.
+    pub log_lines: usize,
+    /// The first of them (up to `max_log_lines` + 1).
+    pub log: Vec<String>,
+    /// From letting the clients go until the last one had every byte back.
+    pub served_in: Duration,
+    /// Clients that got every byte back.
+    pub complete: usize,
+    /// Bytes sent (and received back) in all.
+    pub bytes: u64,
+}
+
+impl FdExhaustionReport {
+    /// The figures in one line.
+    pub fn summary(&self, config: &FdExhaustionConfig) -> String {
+        format!(
+            "saturated ({} fds) {:.2} s after the first connect; CPU {:.1}% of one core over {:.1} s \
+             (limit {}%); {} stderr line(s) in that window, {} in the whole run (limit {}); {} of \
+             {} clients served ({}) in {:.2} s once let go; server fds {} before, {} after",
+            config.fd_limit,
+            self.saturated_after.as_secs_f64(),
+            self.cpu_percent,
+            self.window.as_secs_f64(),
+            config.max_cpu_percent,
+            self.log_lines_in_window,
+            self.log_lines,
+            config.max_log_lines,
+            self.complete,
+            config.clients,
+            human(self.bytes),
+            self.served_in.as_secs_f64(),
+            self.fds.0,
+            self.fds.1
+        )
+    }
+}
+
+/// A gate that waiting clients pass once it is opened.
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            open: Mutex::new(false),
+            opened: Condvar::new(),
+        }
+    }
+
+    /// Waits until the gate is open, or until `deadline`.
+    fn pass(&self, deadline: Instant) {
+        let Ok(mut open) = self.open.lock() else {
+            return;
+        };
+        while !*open {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            open = match self.opened.wait_timeout(open, left) {
+                Ok((open, _)) => open,
+                Err(_) => return,
+            };
+        }
+    }
+
+    fn open(&self) {
+        if let Ok(mut open) = self.open.lock() {
+            *open = true;
+        }
+        self.opened.notify_all();
+    }
+}
+
+// ANCHOR: fd_exhaustion
+/// Runs `program` out of fds: starts it with `RLIMIT_NOFILE` = `config.fd_limit`, connects
+/// `config.clients` clients that wait once connected, waits until the server has all its fds
+/// open, measures its CPU over `config.window` (a server that retries `accept` in a loop burns a
+/// core), then lets the clients go: each sends its payload, half-closes and checks the echo.
+/// Fails — with every figure measured — when the saturated server used more than
+/// `config.max_cpu_percent`, logged more than `config.max_log_lines` lines, lost a byte, did not
+/// serve a client by the deadline, kept an fd open or died.
+pub fn fd_exhaustion(
+    program: &Path,
+    config: &FdExhaustionConfig,
+) -> Result<FdExhaustionReport, String> {
+    let mut server =
+        Server::start_with_fd_limit(program, config.fd_limit).map_err(|e| e.to_string())?;
+    let mut report = FdExhaustionReport::default();
+    let baseline = server.open_fds().map_err(|e| e.to_string())?;
+    report.fds.0 = baseline;
+    let limit = usize::try_from(config.fd_limit).unwrap_or(usize::MAX);
+    if baseline + 1 >= limit || config.clients <= limit - baseline {
+        return Err(format!(
+            "fd exhaustion: a limit of {limit} fds with {baseline} open at the start and {} \
+             clients never runs the server out of fds",
+            config.clients
+        ));
+    }
+    let mut rng = Payload::new(config.seed);
+    let conns: Vec<Conn> = (0..config.clients)
+        .map(|id| Conn {
+            id,
+            seed: rng.next_u64(),
+            size: rng.range(1, config.max_size.max(1) as u64) as usize,
+            max_write: 16 << 10,
+            reader: Reader::Fast,
+            rcvbuf: None,
+        })
+        .collect();
+    let started = Instant::now();
+    let deadline = started + config.deadline;
+    let io_timeout = config.deadline;
+    let gate = Arc::new(Gate::new());
+    let (tx, rx) = mpsc::channel();
+    for conn in &conns {
+        let (tx, conn, port, gate) = (tx.clone(), *conn, server.port, Arc::clone(&gate));
+        let start_at = started + CONNECT_PACE * conn.id as u32;
+        thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                thread::sleep(start_at.saturating_duration_since(Instant::now()));
+                let result = exchange(port, &conn, io_timeout, deadline, || gate.pass(deadline));
+                let _ = tx.send((conn.id, result, Instant::now()));
+            })
+            .map_err(|e| format!("cannot start the thread of client {}: {e}", conn.id))?;
+    }
+    drop(tx);
+    let mut problems = Vec::new();
+
+    // Saturation: every fd open, and every client has had the time to start connecting.
+    let all_started = CONNECT_PACE * config.clients as u32;
+    let until = Instant::now() + Duration::from_secs(10).max(all_started * 2);
+    loop {
+        let open = server.open_fds().map_err(|e| e.to_string())?;
+        if open >= limit && started.elapsed() >= all_started {
+            report.saturated_after = started.elapsed();
+            break;
+        }
+        if Instant::now() >= until || server.exited().is_some() {
+            problems.push(format!(
+                "the server never had all its {limit} fds open ({open} after {:.1} s)",
+                started.elapsed().as_secs_f64()
+            ));
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    if problems.is_empty() {
+        // Time for the waiting connections to reach the accept queue and accept to fail.
+        thread::sleep(Duration::from_millis(200));
+        let (cpu_before, lines_before, at) = (
+            server.cpu_time().map_err(|e| e.to_string())?,
+            server.stderr_lines(),
+            Instant::now(),
+        );
+        thread::sleep(config.window);
+        let (cpu_after, lines_after, window) = (
+            server.cpu_time().map_err(|e| e.to_string())?,
+            server.stderr_lines(),
+            at.elapsed(),
+        );
+        report.window = window;
+        report.cpu_percent = (cpu_after - cpu_before).as_secs_f64() / window.as_secs_f64() * 100.0;
+        report.log_lines_in_window = lines_after - lines_before;
+        if report.cpu_percent > config.max_cpu_percent {
+            problems.push(format!(
+                "the server used {:.0}% of a core while out of fds (at most {}% allowed): it \
+                 spins on a listener that stays readable",
+                report.cpu_percent, config.max_cpu_percent
+            ));
+        }
+    }
+
+    // Let the clients go: the served ones close, fds free up, the waiting ones get in.
+    let released = Instant::now();
+    gate.open();
+    let mut done = vec![false; conns.len()];
+    let mut last_done = released;
+    while done.iter().any(|d| !d) {
+        let left = (deadline + Duration::from_secs(5)).saturating_duration_since(Instant::now());
+        let Ok((id, result, at)) = rx.recv_timeout(left) else {
+            let waiting: Vec<String> = (0..conns.len())
+                .filter(|&i| !done[i])
+                .map(|i| i.to_string())
+                .collect();
+            problems.push(format!(
+                "timeout: {} client(s) not served within {} s: #{}",
+                waiting.len(),
+                config.deadline.as_secs(),
+                waiting.join(", #")
+            ));
+            break;
+        };
+        done[id] = true;
+        last_done = last_done.max(at);
+        match result {
+            Ok(outcome) => match outcome.loss() {
+                None => {
+                    report.complete += 1;
+                    report.bytes += outcome.sent as u64;
+                }
+                Some(loss) => problems.push(format!("LOSS on client #{id}: {loss}")),
+            },
+            Err(e) => problems.push(format!("client #{id} failed: {e}")),
+        }
+    }
+    report.served_in = last_done.saturating_duration_since(released);
+    if let Some(how) = server.exited() {
+        problems.push(format!("the server {how} during the run"));
+    } else {
+        let after = server
+            .wait_for_fds(baseline, Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
+        report.fds.1 = after;
+        if after != baseline {
+            problems.push(format!(
+                "the server has {after} fds open after the run, {baseline} before"
+            ));
+        }
+    }
+    thread::sleep(config.settle);
+    report.log_lines = server.stderr_lines();
+    report.log = server
+        .stderr()
+        .lines()
+        .take(config.max_log_lines + 1)
+        .map(str::to_string)
+        .collect();
+    if report.log_lines > config.max_log_lines {
+        problems.push(format!(
+            "the server wrote {} lines to stderr (at most {} allowed): its logging is not \
+             rate-limited",
+            report.log_lines, config.max_log_lines
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(report);
+    }
+    let head: Vec<&str> = report.log.iter().take(5).map(String::as_str).collect();
+    Err(format!(
+        "fd exhaustion of {}: {} problem(s)\n  {}\n  measured: {}\n  the server's stderr \
+         (first lines of {}):\n    {}",
+        program.display(),
+        problems.len(),
+        problems.join("\n  "),
+        report.summary(config),
+        report.log_lines,
+        head.join("\n    ")
+    ))
+}
+// ANCHOR_END: fd_exhaustion
 
 /// A connection in words: `2.1 MiB, slow reader`.
 fn describe(conn: &Conn) -> String {

@@ -4,7 +4,9 @@
 //! [`Server::start`] runs `PROGRAM --port P` on a free port (see [`crate::client::free_port`]),
 //! hermetically like a recording (only fds 0-2 open, no `EVENT_*` variables), and waits for its
 //! banner `NAME: listening on 127.0.0.1:P`; [`Server::open_fds`] counts its open fds in
-//! `/proc/PID/fd`; [`Server::stop`] ends it with SIGTERM. Optionally the server runs under
+//! `/proc/PID/fd` and [`Server::cpu_time`] reads its CPU time from `/proc/PID/stat`;
+//! [`Server::stop`] ends it with SIGTERM. [`Server::start_with_fd_limit`] starts it with a low
+//! `RLIMIT_NOFILE`, to run it out of fds. Optionally the server runs under
 //! `strace -f -c`, which counts its syscalls ([`Server::stop`] then returns the summary). A
 //! `Server` that is dropped is killed and reaped: nothing outlives a failed test.
 
@@ -27,6 +29,10 @@ use crate::scenario::build_command;
 /// How long a server may take to print its banner.
 pub const START: Duration = Duration::from_secs(10);
 
+/// The most of a server's stderr that is kept (its lines are all counted): a server that logs
+/// in a loop must not fill the test's memory.
+const KEEP_STDERR: usize = 64 << 10;
+
 /// How a server is run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Under {
@@ -47,8 +53,8 @@ pub struct Server {
     pub pid: i32,
     /// Every line the server printed to stdout after its banner (`accepted fd N`, `closed fd N`).
     lines: Arc<Mutex<Vec<String>>>,
-    /// What the server printed to stderr.
-    errors: Arc<Mutex<String>>,
+    /// What the server printed to stderr (the first [`KEEP_STDERR`] bytes), and how many lines.
+    errors: Arc<Mutex<Stderr>>,
     /// Where `strace -c` writes its summary, when it runs under it.
     summary: Option<PathBuf>,
     stopped: bool,
@@ -70,10 +76,31 @@ fn temp_summary() -> PathBuf {
     std::env::temp_dir().join(format!("minievent-count-{}-{n}.txt", std::process::id()))
 }
 
+/// A server's stderr: the start of it, and its line count.
+#[derive(Default)]
+struct Stderr {
+    text: String,
+    lines: usize,
+}
+
 impl Server {
     /// Starts `program --port P` on a free port and waits for its banner. A port taken in the
     /// meantime (the banner never comes, the program exits) is retried with another, five times.
     pub fn start(program: &Path, under: Under) -> Result<Server, TraceError> {
+        Server::start_limited(program, under, None)
+    }
+
+    /// [`Server::start`], with `RLIMIT_NOFILE` set to `nofile` (soft and hard) in the child
+    /// before it runs: the server can have at most `nofile` fds open.
+    pub fn start_with_fd_limit(program: &Path, nofile: u64) -> Result<Server, TraceError> {
+        Server::start_limited(program, Under::Nothing, Some(nofile))
+    }
+
+    fn start_limited(
+        program: &Path,
+        under: Under,
+        nofile: Option<u64>,
+    ) -> Result<Server, TraceError> {
         if !program.is_file() {
             return Err(TraceError::ProgramMissing {
                 path: program.to_path_buf(),
@@ -82,7 +109,7 @@ impl Server {
         }
         let mut last = None;
         for _ in 0..5 {
-            match Server::try_start(program, under, free_port()?) {
+            match Server::try_start(program, under, nofile, free_port()?) {
                 Ok(server) => return Ok(server),
                 Err(e) => last = Some(e),
             }
@@ -90,7 +117,12 @@ impl Server {
         Err(last.expect("five attempts were made"))
     }
 
-    fn try_start(program: &Path, under: Under, port: u16) -> Result<Server, TraceError> {
+    fn try_start(
+        program: &Path,
+        under: Under,
+        nofile: Option<u64>,
+        port: u16,
+    ) -> Result<Server, TraceError> {
         let summary = (under == Under::StraceCount).then(temp_summary);
         let mut command = match &summary {
             None => Command::new(program),
@@ -113,9 +145,15 @@ impl Server {
             command.env_remove(key);
         }
         // SAFETY: the hook runs in the forked child before exec and only makes syscalls
-        // (close_range, or sysconf + fcntl), which are async-signal-safe.
+        // (close_range, or sysconf + fcntl; setrlimit), which are async-signal-safe.
         unsafe {
-            command.pre_exec(hermetic_fds);
+            command.pre_exec(move || {
+                hermetic_fds()?;
+                match nofile {
+                    Some(limit) => limit_fds(limit),
+                    None => Ok(()),
+                }
+            });
         }
         let mut child = command.spawn().map_err(|e| {
             if summary.is_some() && e.kind() == std::io::ErrorKind::NotFound {
@@ -141,15 +179,19 @@ impl Server {
                 }
             }
         });
-        // stderr is drained too (a full pipe would block the server) and kept for errors.
-        let errors = Arc::new(Mutex::new(String::new()));
+        // stderr is drained too (a full pipe would block the server) and kept for errors, up
+        // to KEEP_STDERR bytes; past that its lines are only counted.
+        let errors = Arc::new(Mutex::new(Stderr::default()));
         let err_sink = Arc::clone(&errors);
         thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 if let Ok(mut e) = err_sink.lock() {
-                    e.push_str(&line);
-                    e.push('\n');
+                    e.lines += 1;
+                    if e.text.len() + line.len() < KEEP_STDERR {
+                        e.text.push_str(&line);
+                        e.text.push('\n');
+                    }
                 }
             }
         });
@@ -166,7 +208,7 @@ impl Server {
         let want = format!("{}: listening on 127.0.0.1:{port}", program_name(program));
         let banner = wait_banner(&banner_rx, &mut server.child);
         if banner.as_deref() != Some(want.as_str()) {
-            let stderr = errors.lock().map(|e| e.clone()).unwrap_or_default();
+            let stderr = errors.lock().map(|e| e.text.clone()).unwrap_or_default();
             return Err(TraceError::ProgramFailed {
                 program: program.to_path_buf(),
                 status: format!(
@@ -218,9 +260,43 @@ impl Server {
         self.lines.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// What the server printed to stderr, so far.
+    /// What the server printed to stderr, so far (its first 64 KiB).
     pub fn stderr(&self) -> String {
-        self.errors.lock().map(|e| e.clone()).unwrap_or_default()
+        self.errors
+            .lock()
+            .map(|e| e.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many lines the server printed to stderr, so far.
+    pub fn stderr_lines(&self) -> usize {
+        self.errors.lock().map(|e| e.lines).unwrap_or_default()
+    }
+
+    /// The CPU time the server has used so far, user and system (`utime` + `stime` of
+    /// `/proc/PID/stat`, in clock ticks of `sysconf(_SC_CLK_TCK)`, usually 10 ms).
+    pub fn cpu_time(&self) -> Result<Duration, TraceError> {
+        let path = format!("/proc/{}/stat", self.pid);
+        let stat =
+            fs::read_to_string(&path).map_err(|e| TraceError::io(format!("reading {path}"), e))?;
+        // The command name (field 2) is in parentheses and may hold spaces: count from the
+        // last `)`. After it come field 3 (state) ... field 14 (utime), field 15 (stime).
+        let fields: Vec<&str> = stat
+            .rfind(')')
+            .map(|at| stat[at + 1..].split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        let (Some(utime), Some(stime)) = (ticks(14 - 3), ticks(15 - 3)) else {
+            let why = format!("no utime and stime in {stat:?}");
+            return Err(TraceError::io(
+                format!("reading {path}"),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+            ));
+        };
+        // SAFETY: sysconf(3) only reads a configuration value.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let hz = if hz > 0 { hz as u64 } else { 100 };
+        Ok(Duration::from_nanos((utime + stime) * 1_000_000_000 / hz))
     }
 
     /// Ends the server with SIGTERM and reaps it; under strace, returns strace's summary.
@@ -266,6 +342,19 @@ impl Drop for Server {
             let _ = fs::remove_file(path);
         }
     }
+}
+
+/// `setrlimit(RLIMIT_NOFILE, {limit, limit})`, in the forked child before exec.
+fn limit_fds(limit: u64) -> std::io::Result<()> {
+    let rlim = libc::rlimit {
+        rlim_cur: limit as libc::rlim_t,
+        rlim_max: limit as libc::rlim_t,
+    };
+    // SAFETY: setrlimit(2) only reads the rlimit it is given.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rlim) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The banner line, or `None` if the program ended or stayed silent for [`START`].

@@ -9,11 +9,19 @@
 //! This file belongs to the root package (see Cargo.toml), so cargo builds the servers first and
 //! hands their paths over as `CARGO_BIN_EXE_*`.
 
-use minievent_traces::load::{Conn, LATE_READER, Outcome, Reader, StressConfig, exchange, stress};
+use minievent_traces::client::free_port;
+use minievent_traces::load::{
+    Conn, FdExhaustionConfig, LATE_READER, Outcome, Reader, StressConfig, exchange, fd_exhaustion,
+    stress,
+};
 use minievent_traces::reference_program;
 use minievent_traces::server::{Server, Under};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// Starts a server, or fails saying how to build it.
@@ -145,6 +153,32 @@ fn stress_echo_bufferevent_small() {
     small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
 }
 
+/// `just stress`'s fd-exhaustion case at a size for CI: 60 clients against a server limited to 32
+/// fds (25 for connections). While it is out of fds its listener stays readable and `accept`
+/// fails with EMFILE: the server must not spin (at most 10% of a core over 1 s) nor log a line
+/// per attempt (at most 10 lines in all), and must serve every client once fds free up.
+fn fd_exhaustion_small(program: &str) {
+    let config = FdExhaustionConfig {
+        window: Duration::from_secs(1),
+        deadline: Duration::from_secs(20),
+        ..FdExhaustionConfig::default()
+    };
+    match fd_exhaustion(Path::new(program), &config) {
+        Ok(report) => eprintln!("{program}: {}", report.summary(&config)),
+        Err(problems) => panic!("{problems}"),
+    }
+}
+
+#[test]
+fn fd_exhaustion_echo_event() {
+    fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_event"));
+}
+
+#[test]
+fn fd_exhaustion_echo_bufferevent() {
+    fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_bufferevent"));
+}
+
 /// A slow reader of 12 MiB (64 KiB receive buffer, 16 KiB reads with pauses): the server's writes
 /// go short again and again, and every byte must still come back in order.
 #[test]
@@ -200,5 +234,168 @@ fn bad_port_is_a_usage_error() {
             );
             assert!(out.stdout.is_empty(), "{name} {args:?}: nothing on stdout");
         }
+    }
+}
+
+/// `--help` explains every option and exits 0, for both servers.
+#[test]
+fn help_explains_the_options() {
+    for (name, program) in [
+        ("echo_event", env!("CARGO_BIN_EXE_echo_event")),
+        ("echo_bufferevent", env!("CARGO_BIN_EXE_echo_bufferevent")),
+    ] {
+        for flag in ["--help", "-h"] {
+            let out = Command::new(program)
+                .arg(flag)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("{program}: {e}"));
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(0), "{name} {flag}: {stdout}");
+            for want in [
+                format!("usage: {name} [--port P]"),
+                "--port P".to_string(),
+                "-h, --help".to_string(),
+            ] {
+                assert!(
+                    stdout.contains(&want),
+                    "{name} {flag}: no {want:?} in {stdout}"
+                );
+            }
+            assert!(out.stderr.is_empty(), "{name} {flag}: nothing on stderr");
+        }
+    }
+}
+
+/// A server started with its stdout on a pipe we hold, after its banner was read.
+struct Piped {
+    child: Child,
+    port: u16,
+    /// The read end of the server's stdout, past the banner; `None` once given up.
+    stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Piped {
+    fn start(program: &str) -> Piped {
+        let port = free_port().unwrap_or_else(|e| panic!("{e}"));
+        let mut child = Command::new(program)
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
+        let mut banner = String::new();
+        stdout
+            .read_line(&mut banner)
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(banner.contains("listening on"), "{program}: {banner:?}");
+        Piped {
+            child,
+            port,
+            stdout: Some(stdout),
+        }
+    }
+
+    /// One short connection: `hello`, half-close, the echo back; fails if the server does not
+    /// answer within 5 s or is gone.
+    fn echo_once(&mut self, program: &str, i: usize) {
+        let alive = self.child.try_wait().ok().flatten();
+        assert!(
+            alive.is_none(),
+            "{program}: connection {i}: the server exited: {alive:?}"
+        );
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .unwrap_or_else(|e| panic!("{program}: connection {i}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("a timeout can be set");
+        stream.write_all(b"hello\n").expect("write");
+        stream.shutdown(Shutdown::Write).expect("shutdown");
+        let mut back = Vec::new();
+        stream
+            .read_to_end(&mut back)
+            .unwrap_or_else(|e| panic!("{program}: connection {i}: no echo: {e}"));
+        assert_eq!(back, b"hello\n", "{program}: connection {i}");
+    }
+
+    /// What the server wrote to stderr (it is killed first).
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut err);
+        }
+        err
+    }
+}
+
+/// `echo_event | head -1`: once the reader of stdout is gone, `accepted fd N` cannot be written
+/// (EPIPE). The server says so once on stderr and goes on serving; `println!` panicked there.
+#[test]
+fn a_closed_stdout_does_not_kill_the_server() {
+    for program in [
+        env!("CARGO_BIN_EXE_echo_event"),
+        env!("CARGO_BIN_EXE_echo_bufferevent"),
+    ] {
+        let mut server = Piped::start(program);
+        // Close our (only) read end of the pipe: the server's next line meets EPIPE.
+        drop(server.stdout.take());
+        for i in 0..5 {
+            server.echo_once(program, i);
+        }
+        let stderr = server.stop();
+        assert_eq!(
+            stderr.matches("stdout: Broken pipe").count(),
+            1,
+            "{program}: one line says stdout is gone: {stderr}"
+        );
+    }
+}
+
+/// A stdout nobody reads: the pipe (shrunk to 4 KiB) fills after about 150 connections. The
+/// server must go on serving, dropping lines; once the pipe is read again, the next line says
+/// how many were dropped. With a blocking `println!` the whole loop stopped there.
+#[test]
+fn a_full_stdout_does_not_block_the_server() {
+    for program in [
+        env!("CARGO_BIN_EXE_echo_event"),
+        env!("CARGO_BIN_EXE_echo_bufferevent"),
+    ] {
+        let mut server = Piped::start(program);
+        let mut stdout = server.stdout.take().expect("the pipe is ours");
+        let fd = stdout.get_ref().as_raw_fd();
+        // SAFETY: fcntl F_SETPIPE_SZ only resizes the pipe behind our own fd.
+        let size = unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, 4096) };
+        assert!(size > 0, "F_SETPIPE_SZ");
+        let lines_per_conn = "accepted fd 7\nclosed fd 7\n".len();
+        let conns = 2 * size as usize / lines_per_conn + 50;
+        for i in 0..conns {
+            server.echo_once(program, i);
+        }
+        // Read what the pipe holds, then one more connection: its lines follow a count of the
+        // dropped ones.
+        let reader = thread::spawn(move || {
+            let mut text = String::new();
+            let mut line = String::new();
+            while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+                text.push_str(&line);
+                line.clear();
+            }
+            text
+        });
+        thread::sleep(Duration::from_millis(200));
+        server.echo_once(program, conns);
+        thread::sleep(Duration::from_millis(200));
+        let stderr = server.stop();
+        let text = reader.join().expect("the reader thread");
+        assert!(
+            text.contains("line(s) dropped here: stdout was full)\naccepted fd"),
+            "{program}: no count of the dropped lines in {} bytes of stdout:\n{}\nstderr: {stderr}",
+            text.len(),
+            text.lines().rev().take(5).collect::<Vec<_>>().join("\n")
+        );
     }
 }

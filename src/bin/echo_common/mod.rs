@@ -1,44 +1,125 @@
-//! What the echo servers share: the command line (`--port P`, default 5555; exit status 2 with the
-//! usage on a bad argument), the listening socket on 127.0.0.1, the banner
+//! What the echo servers share: the command line (`--port P`, default 5555; `--help`; exit
+//! status 2 with the usage on a bad argument), their output ([`output`]: lines that never kill
+//! nor block the server), the listening socket on 127.0.0.1, the banner
 //! (`NAME: listening on 127.0.0.1:P`), and the accept callback (one `accept` per readiness,
 //! non-blocking, `accepted fd N`). Each server then hands the new connection to its own `start`.
 //!
 //! The calls are those of the seed's C servers (traces/reference/echo_event.c and
 //! echo_bufferevent.c), so every echo trace starts alike. Not a libevent concept: libevent's own
 //! listener (`evconnlistener`) makes other calls (accept4 in a loop until EAGAIN).
+//!
+//! # Out of fds
+//!
+//! When the process has no fd left (EMFILE; ENFILE for the whole system; ENOBUFS or ENOMEM for
+//! kernel memory), `accept` fails and leaves the connection in the listen queue — so the
+//! listener stays readable and the level-triggered `EV_READ` fires again at once. The seed's C
+//! servers exit on any `accept` error; these servers printed it and returned — and spun at full
+//! CPU, a line per failed `accept`, until an fd was freed. libevent's
+//! `evconnlistener` does the same unless its error callback disables the listener: its
+//! `listener_read_cb` hands every error but EINTR, EAGAIN and ECONNABORTED to that callback (or
+//! logs it) and leaves the event as it is.
+//!
+//! Here [`on_accept`] *pauses* instead: it deletes the accept event (`event_del`) and re-adds
+//! it from a one-shot timer [`RETRY`] later (`Base::once`, libevent's `event_base_once`). The
+//! clients wait in the listen backlog meanwhile, and further SYNs wait in their own
+//! retransmissions — the kernel queues for us. A retry that finds no fd yet costs one
+//! `epoll_ctl` ADD, one `accept` and one DEL, ten times a second: no measurable CPU; one that
+//! finds a free fd serves the queue at most [`RETRY`] late.
+//!
+//! The other classic answer keeps a spare fd open (`/dev/null`) and, on EMFILE, closes it,
+//! accepts, closes the connection and opens the spare again: the loop stops spinning, but every
+//! client that comes while fds are short is disconnected — and an echo server that is merely
+//! busy should serve them once a connection ends, not drop them. Nor does the retry wait for a
+//! connection of ours to close: ENFILE is freed by other processes, and lab 5's `start` (which
+//! uses this file) reports no closes.
+//!
+//! Logging: one line when fds first run out, and one when the shortage is over — after
+//! [`QUIET`] without running out again — which says how long it lasted, how many accepts failed
+//! and were retried, and how many connections were accepted meanwhile. A server that flaps at
+//! the limit (every freed fd taken at once) still writes two lines, not two per retry.
+//!
+//! None of this adds a syscall where a connection is accepted or served, so the `echo-event`
+//! and `echo-bufferevent` traces are unchanged: the pause only ever happens after an error.
+
+pub mod output;
 
 use minievent::util::{accept, listen_tcp, make_socket_nonblocking};
-use minievent::{Base, EV_PERSIST, EV_READ};
+use minievent::{Base, EV_PERSIST, EV_READ, EV_TIMEOUT, EventId};
+use std::cell::Cell;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+pub(crate) use output::{say, say_err};
+
+/// How long accepting pauses when no fd is left, before `accept` is tried again.
+pub const RETRY: Duration = Duration::from_millis(100);
+
+/// A shortage of fds is over (and summed up in one line) after this long without running out.
+pub const QUIET: Duration = Duration::from_secs(1);
 
 /// What a server does with a new, non-blocking connection, which it owns from then on.
 pub type Start = fn(&mut Base, OwnedFd);
 
-/// Parses the command line, serves until killed; exit status 2 on a bad argument, 1 on an error.
+/// Parses the command line, serves until killed; exit status 0 after `--help`, 2 on a bad
+/// argument, 1 on an error.
 pub fn main(name: &'static str, start: Start) -> ExitCode {
+    output::init(name);
     let port = match parse_port(std::env::args().skip(1)) {
-        Ok(port) => port,
+        Ok(Some(port)) => port,
+        Ok(None) => {
+            say!("{}", help(name));
+            return ExitCode::SUCCESS;
+        }
         Err(why) => {
-            eprintln!("{name}: {why}\nusage: {name} [--port P]   (P in 1..65535, default 5555)");
+            say_err!("{name}: {why}\n{}", usage(name));
             return ExitCode::from(2);
         }
     };
     match serve(name, port, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: {e}");
+            say_err!("{name}: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// `--port P` or nothing.
-fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
+/// The usage line.
+fn usage(name: &str) -> String {
+    format!("usage: {name} [--port P]   (P in 1..65535, default 5555; --help explains)")
+}
+
+/// What `--help` prints.
+fn help(name: &str) -> String {
+    format!(
+        "{name} — an echo server on minievent: every byte a client sends comes back to it.
+
+{}
+
+Options:
+  --port P    listen on 127.0.0.1:P (1..65535; default 5555)
+  -h, --help  print this help and exit
+
+It prints `{name}: listening on 127.0.0.1:P` when it is ready, then `accepted fd N` and
+`closed fd N` for each connection on stdout, and errors on stderr. A line that stdout or
+stderr cannot take at once (a full pipe) is dropped and counted, and a closed pipe is no
+longer written: output never stops or kills the server. When it runs out of fds it pauses
+accepting, retries every {} ms, and says so on stderr in two lines. It runs until it is
+killed.",
+        usage(name),
+        RETRY.as_millis()
+    )
+}
+
+/// `--port P`, or nothing; `Ok(None)` for `--help`.
+fn parse_port(mut args: impl Iterator<Item = String>) -> Result<Option<u16>, String> {
     let mut port = 5555;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
             "--port" => {
                 let value = args.next().ok_or("--port needs a value")?;
                 port = value
@@ -50,7 +131,7 @@ fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(port)
+    Ok(Some(port))
 }
 
 // ANCHOR: serve
@@ -58,30 +139,161 @@ fn parse_port(mut args: impl Iterator<Item = String>) -> Result<u16, String> {
 fn serve(name: &'static str, port: u16, start: Start) -> minievent::Result<()> {
     let mut base = Base::new()?;
     let listener = listen_tcp(Ipv4Addr::LOCALHOST, port, 16)?;
-    println!("{name}: listening on 127.0.0.1:{port}");
-    let accept_ev = base.event_new(
-        listener.as_raw_fd(),
-        EV_READ | EV_PERSIST,
-        move |base, fd, _, _| on_accept(base, fd, name, start),
-    )?;
+    say!("{name}: listening on 127.0.0.1:{port}");
+    let fd = listener.as_raw_fd();
+    let state = Rc::new(Listener::new(name, listener, start));
+    let on_ready = Rc::clone(&state);
+    let accept_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
+        on_accept(base, &on_ready)
+    })?;
+    state.event.set(Some(accept_ev));
     base.event_add(accept_ev, None)?;
     base.dispatch()?;
     Ok(())
 }
+// ANCHOR_END: serve
 
-/// The listener is readable: accept one connection, make it non-blocking, hand it over.
-fn on_accept(base: &mut Base, listener: RawFd, name: &str, start: Start) {
-    let conn = match accept(&listener) {
+/// The listening socket and what its accept callback needs.
+struct Listener {
+    name: &'static str,
+    /// The listening socket (open until the process ends).
+    sock: OwnedFd,
+    start: Start,
+    /// The accept event (set once it exists).
+    event: Cell<Option<EventId>>,
+    /// The shortage of fds going on, if one is.
+    shortage: Cell<Option<Shortage>>,
+}
+
+/// A shortage of fds: from the first failed `accept` until [`QUIET`] without one.
+#[derive(Clone, Copy, Debug)]
+struct Shortage {
+    since: Instant,
+    /// Accepts that failed (each one paused accepting for [`RETRY`]).
+    failed: u64,
+    /// Connections accepted meanwhile.
+    accepted: u64,
+}
+
+impl Listener {
+    fn new(name: &'static str, sock: OwnedFd, start: Start) -> Listener {
+        Listener {
+            name,
+            sock,
+            start,
+            event: Cell::new(None),
+            shortage: Cell::new(None),
+        }
+    }
+}
+
+// ANCHOR: on_accept
+/// The listener is readable: accept one connection, make it non-blocking, hand it over. Out of
+/// fds, pause accepting instead (see the module docs).
+fn on_accept(base: &mut Base, l: &Rc<Listener>) {
+    let conn = match accept(&l.sock) {
         Ok(Some(conn)) => conn,
         Ok(None) => return, // the connection went away before we got to it
-        Err(e) => return eprintln!("{name}: {e}"),
+        Err(e) if out_of_fds(&e) => return pause(base, l, &e),
+        Err(e) => return say_err!("{}: {e}", l.name),
     };
+    if let Some(mut shortage) = l.shortage.get() {
+        shortage.accepted += 1;
+        l.shortage.set(Some(shortage));
+    }
     let fd = conn.as_raw_fd();
     if let Err(e) = make_socket_nonblocking(fd) {
-        // Dropping `conn` closes it.
-        return eprintln!("{name}: fd {fd}: {e}");
+        say_err!("{}: fd {fd}: {e}", l.name);
+        close_conn(conn);
+        return;
     }
-    println!("accepted fd {fd}");
-    start(base, conn);
+    say!("accepted fd {fd}");
+    (l.start)(base, conn);
 }
-// ANCHOR_END: serve
+// ANCHOR_END: on_accept
+
+/// EMFILE, ENFILE, ENOBUFS, ENOMEM: `accept` failed for want of an fd or of kernel memory, and
+/// the connection is still queued.
+fn out_of_fds(e: &minievent::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+// ANCHOR: pause
+/// Stops accepting for [`RETRY`]; the first time in a shortage, says so.
+fn pause(base: &mut Base, l: &Rc<Listener>, e: &minievent::Error) {
+    let Some(accept_ev) = l.event.get() else {
+        return;
+    };
+    if let Err(del) = base.event_del(accept_ev) {
+        say_err!("{}: cannot pause accepting: {del}", l.name);
+    }
+    let mut shortage = l.shortage.get().unwrap_or_else(|| {
+        say_err!(
+            "{}: {e}: no fd for a new connection; accepting pauses and is retried every {} ms \
+             (clients wait in the listen queue)",
+            l.name,
+            RETRY.as_millis()
+        );
+        Shortage {
+            since: Instant::now(),
+            failed: 0,
+            accepted: 0,
+        }
+    });
+    shortage.failed += 1;
+    l.shortage.set(Some(shortage));
+    let retry = Rc::clone(l);
+    if let Err(e) = base.once(-1, EV_TIMEOUT, Some(RETRY), move |base, _, _| {
+        resume(base, &retry)
+    }) {
+        say_err!(
+            "{}: cannot schedule the retry ({e}): accepting again now",
+            l.name
+        );
+        resume(base, l);
+    }
+}
+
+/// [`RETRY`] later: accept again; if fds do not run out for [`QUIET`], the shortage is over.
+fn resume(base: &mut Base, l: &Rc<Listener>) {
+    if let Some(accept_ev) = l.event.get()
+        && let Err(e) = base.event_add(accept_ev, None)
+    {
+        say_err!("{}: cannot resume accepting: {e}", l.name);
+    }
+    let failed = l.shortage.get().map_or(0, |s| s.failed);
+    let check = Rc::clone(l);
+    let _ = base.once(-1, EV_TIMEOUT, Some(QUIET), move |_, _, _| {
+        end_shortage(&check, failed)
+    });
+}
+
+/// [`QUIET`] after a retry: if no accept failed since (`failed` is still the count), the
+/// shortage is over: one line sums it up.
+fn end_shortage(l: &Listener, failed: u64) {
+    let Some(shortage) = l.shortage.get().filter(|s| s.failed == failed) else {
+        return; // fds ran out again since: a later check will end it
+    };
+    l.shortage.set(None);
+    let lasted = shortage.since.elapsed().saturating_sub(QUIET);
+    say_err!(
+        "{}: accepting again: fds were short for {:.1} s; {} accept(s) failed and were retried, \
+         {} connection(s) accepted meanwhile",
+        l.name,
+        lasted.as_secs_f64(),
+        shortage.failed,
+        shortage.accepted
+    );
+}
+// ANCHOR_END: pause
+
+/// Closes a connection the server no longer needs (an error leaves nothing to do): the one
+/// place the servers close a socket themselves. `sys::close_owned`, not a drop of the `OwnedFd`,
+/// which in a debug build first checks the fd with `fcntl(F_GETFD)` — a call the traces would
+/// show.
+pub fn close_conn(sock: OwnedFd) {
+    let _ = minievent::sys::close_owned(sock);
+}
