@@ -12,10 +12,12 @@
 //!   and the positions the heap reports through [`HeapIndex`] are a permutation of its slots
 //!   that forms a heap; erasing at a reported position removes exactly that event.
 
-use minievent::buffer::{CbInfo, ChainInfo, EVBUFFER_CHAIN_SIZE, EVBUFFER_MAX_READ, MIN_BUFFER_SIZE};
+use minievent::buffer::{
+    CbInfo, ChainInfo, EVBUFFER_CHAIN_SIZE, EVBUFFER_MAX_READ, MIN_BUFFER_SIZE,
+};
 use minievent::minheap::{HeapIndex, MinHeap};
 use minievent::util::{make_socket_nonblocking, read, socketpair, would_block, write};
-use minievent::{Base, EV_TIMEOUT, EventId, Evbuffer};
+use minievent::{Base, EV_TIMEOUT, Evbuffer, EventId};
 use proptest::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::RawFd;
@@ -36,7 +38,10 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
 #[derive(Clone, Debug)]
 enum BufOp {
     /// `add(bytes(len, seed))`.
-    Add { len: usize, seed: u8 },
+    Add {
+        len: usize,
+        seed: u8,
+    },
     /// Fill a second buffer with these adds, drain `drain` bytes of it, then `add_buffer` it.
     AddBuffer {
         lens: Vec<usize>,
@@ -48,7 +53,10 @@ enum BufOp {
     Copyout(usize),
     Peek(Option<usize>),
     /// Write bytes into the peer socket, for a later `Read`.
-    Feed { len: usize, seed: u8 },
+    Feed {
+        len: usize,
+        seed: u8,
+    },
     /// `read_from_fd(howmuch)`.
     Read(Option<usize>),
     /// `write_to_fd(atmost)`.
@@ -125,9 +133,18 @@ fn check_chains(buf: &Evbuffer) -> Result<(), TestCaseError> {
     let chains: Vec<ChainInfo> = buf.chains();
     let lwd = last_with_data(buf);
     let sum: usize = chains.iter().map(|c| c.off).sum();
-    prop_assert_eq!(sum, buf.len(), "total_len is the sum of the chains' off: {:?}", buf);
+    prop_assert_eq!(
+        sum,
+        buf.len(),
+        "total_len is the sum of the chains' off: {:?}",
+        buf
+    );
     for c in &chains {
-        prop_assert!(c.misalign + c.off <= c.buffer_len, "chain overflows: {:?}", buf);
+        prop_assert!(
+            c.misalign + c.off <= c.buffer_len,
+            "chain overflows: {:?}",
+            buf
+        );
         let alloc = c.buffer_len + EVBUFFER_CHAIN_SIZE;
         prop_assert!(
             alloc.is_power_of_two() && alloc >= MIN_BUFFER_SIZE,
