@@ -177,8 +177,9 @@ fn normalize(args: &[String]) -> Result<(), Failure> {
         }
         _ => return Err(Failure::Usage("give one strace output file".into())),
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Error(format!("cannot read {file}: {e}")))?;
-    print!("{}", normalize_text(&text, file, port)?);
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::Error(format!("cannot read {file}: {e}")))?;
+    let text = minievent_traces::parse::text_of(&bytes, file)?;
+    print!("{}", normalize_text(text, file, port)?);
     Ok(())
 }
