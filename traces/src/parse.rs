@@ -260,8 +260,9 @@ fn refuse(line: &str) -> Option<String> {
     let (_, rest) = split_pid(line);
     if rest.starts_with(|c: char| c.is_ascii_digit()) {
         return Some(
-            "it starts with a time (strace -t, -tt, -ttt or -r), which the harness never \
-             records and strace-parse cannot read safely"
+            "a number stands where the call's name should: a time (strace -t, -tt, -ttt or \
+             -r), which the harness never records and strace-parse cannot read safely, or not \
+             strace output"
                 .into(),
         );
     }
@@ -805,9 +806,18 @@ mod tests {
     #[test]
     fn time_fields_are_refused_before_strace_parse() {
         for (line, says) in [
-            ("1 99999999999999.1 close(3) = 0", "starts with a time"),
-            ("99999999999999.1 close(3) = 0", "starts with a time"),
-            ("1  12:00:01.000001 close(3) = 0", "starts with a time"),
+            (
+                "1 99999999999999.1 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
+            (
+                "99999999999999.1 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
+            (
+                "1  12:00:01.000001 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
             ("1  close(3) = 0 <99999999999999.0>", "(strace -T)"),
             (
                 "1  poll(NULL, 0, 20) = 0 (Timeout) <0.020094>",
