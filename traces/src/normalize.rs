@@ -178,7 +178,13 @@ fn mask_port_in_strings(arg: &str, port: &str) -> String {
                 .take(3)
                 .take_while(|c| (b'0'..=b'7').contains(c))
                 .count();
-            let end = (i + 1 + octal.max(1)).min(bytes.len());
+            // Otherwise the escaped character, which may be several bytes long in a call that
+            // did not come from strace (strace escapes every non-ASCII byte).
+            let escaped = match octal {
+                0 => arg[i + 1..].chars().next().map_or(0, char::len_utf8),
+                n => n,
+            };
+            let end = i + 1 + escaped;
             out.push_str(&arg[i..end]);
             i = end;
         } else if b == b'"' {
@@ -427,6 +433,17 @@ mod tests {
         assert_eq!(
             mask_port_in_strings("\"\\0\"41234", "41234"),
             "\"\\0\"41234"
+        );
+    }
+
+    /// Found by traces/tests/parser_properties.rs: a backslash before a multi-byte character
+    /// cut the character in two (a panic).
+    #[test]
+    fn an_escaped_multibyte_character_stays_whole() {
+        assert_eq!(mask_port_in_strings("\"\\é41234\\", "41234"), "\"\\éPORT\\");
+        assert_eq!(
+            mask_port_in_strings("\"\\🢂 41234\"", "41234"),
+            "\"\\🢂 PORT\""
         );
     }
 

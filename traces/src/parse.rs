@@ -28,6 +28,13 @@
 //!   printed before `<unfinished ...>`, `...` for those it never printed, and `?` for the
 //!   result, as strace itself writes an unknown result.
 //!
+//! Some lines are refused before they reach the crate, with an error naming the line
+//! ([`refuse`]): time fields (`strace -t`, `-r`, `-T`), which the harness never records and
+//! which the crate multiplies unchecked (a large one panics its worker thread), and brackets
+//! nested deeper than [`MAX_NESTING`], on which its backtracking takes exponential time.
+//! [`parse_bytes`] is the entry for text read from a file: a line that is not UTF-8 is an
+//! error naming it. `traces/tests/parser_properties.rs` checks all this on random input.
+//!
 //! One more thing to know about the crate: when a line fails to parse, its worker thread also
 //! prints `Failed "..."` to stdout, with a backtrace when `RUST_BACKTRACE` is set (we still turn
 //! the failure into an error, with a short reason).
@@ -177,12 +184,139 @@ fn reason_of(error: &strace_parse::errors::Error) -> String {
     text
 }
 
+/// The deepest nesting of `(`, `[` and `{` (outside `"..."` literals) a line may have.
+///
+/// strace-parse backtracks through every bracket: on a line it cannot parse, its time doubles
+/// with each level (20 unclosed `[` took 18 s), and deep enough nesting would overflow its
+/// worker thread's stack. The traces we record nest 4 deep at most
+/// (`epoll_wait(3, [{events=EPOLLIN, data={u32=6, u64=6}}], 32, -1)`); a deeper line is
+/// refused before it reaches the crate.
+pub const MAX_NESTING: usize = 8;
+
+/// `line` with the inside of every `"..."` literal replaced by `_`, so that brackets and other
+/// syntax in a string are not taken for the line's own.
+fn without_strings(line: &str) -> String {
+    let (mut in_string, mut escaped) = (false, false);
+    line.chars()
+        .map(|ch| {
+            if !in_string {
+                in_string = ch == '"';
+                return ch;
+            }
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    in_string = false;
+                    return ch;
+                }
+                _ => {}
+            }
+            '_'
+        })
+        .collect()
+}
+
+/// How deep `(`, `[` and `{` nest in `line`, outside `"..."` literals.
+pub fn nesting_depth(line: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    for b in without_strings(line).bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Whether `line` has strace's `-T` field, ` <SECONDS.MICROS>`, outside string literals.
+fn has_duration(line: &str) -> bool {
+    let line = without_strings(line);
+    line.match_indices(" <").any(|(at, _)| {
+        let field = &line[at + 2..];
+        let Some((secs, rest)) = field.split_once('.') else {
+            return false;
+        };
+        let micros = rest.bytes().take_while(u8::is_ascii_digit).count();
+        !secs.is_empty()
+            && secs.bytes().all(|b| b.is_ascii_digit())
+            && micros > 0
+            && rest[micros..].starts_with('>')
+    })
+}
+
+/// Why strace-parse must not see `line`, if it must not.
+///
+/// - Time fields: `strace -t`/`-tt`/`-ttt`/`-r` put a time before the call and `-T` one after
+///   it (` <0.000012>`). The harness records without them, and strace-parse multiplies them
+///   into microseconds without checking: a large value panics its worker thread
+///   (`attempt to multiply with overflow`) and the line is lost.
+/// - Nesting deeper than [`MAX_NESTING`].
+fn refuse(line: &str) -> Option<String> {
+    let (_, rest) = split_pid(line);
+    if rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(
+            "a number stands where the call's name should: a time (strace -t, -tt, -ttt or \
+             -r), which the harness never records and strace-parse cannot read safely, or not \
+             strace output"
+                .into(),
+        );
+    }
+    if has_duration(line) {
+        return Some(
+            "it has a ` <SECONDS>` time (strace -T), which the harness never records and \
+             strace-parse cannot read safely"
+                .into(),
+        );
+    }
+    let depth = nesting_depth(line);
+    (depth > MAX_NESTING).then(|| {
+        format!(
+            "brackets nest {depth} deep, more than the {MAX_NESTING} this harness hands to \
+             strace-parse (its parse time doubles with each level)"
+        )
+    })
+}
+
 /// Where the event of one input line comes from.
 enum Slot {
     /// Recognised here (see [`killed_line`]).
     Own(Event),
     /// Handed to strace-parse; its input line number (1-based) and text.
     Parsed(usize, String),
+    /// Refused before strace-parse (see [`refuse`]): line number, text and reason.
+    Refused(usize, String, String),
+}
+
+/// Parses strace output read from a file as bytes: [`text_of`], then [`parse`].
+pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Vec<Event>, TraceError> {
+    parse(text_of(bytes, file)?, file)
+}
+
+/// The text of strace output read from a file as bytes. strace escapes every byte that is not
+/// printable ASCII (`"\\377"`), so a line that is not UTF-8 did not come from strace; it is an
+/// error naming the file and the line.
+pub fn text_of<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, TraceError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        TraceError::Parse {
+            file: file.to_string(),
+            line: line + 1,
+            text: String::from_utf8_lossy(bytes)
+                .lines()
+                .nth(line)
+                .unwrap_or_default()
+                .to_string(),
+            reason: "not UTF-8, so not strace output (strace escapes such bytes)".into(),
+        }
+    })
 }
 
 /// Parses the whole output of `strace -o` into events, in file order.
@@ -201,6 +335,8 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Event>, TraceError> {
                 pid,
                 kind: EventKind::Killed(signal),
             }));
+        } else if let Some(reason) = refuse(line) {
+            slots.push(Slot::Refused(index + 1, line.to_string(), reason));
         } else {
             // strace-parse wants every line to end with a newline (the last one may not).
             let squeezed = squeeze_unfinished_padding(&squeeze_pid_column(line));
@@ -210,27 +346,34 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Event>, TraceError> {
         }
     }
 
-    let mut parsed = raw::parse(Cursor::new(for_crate.into_bytes()));
-    let mut merger = Merger::default();
+    // Take every result before looking at any: strace-parse's worker threads panic ("receiver
+    // must not quit") if the iterator is dropped while they still have lines to hand back.
+    let mut parsed = raw::parse(Cursor::new(for_crate.into_bytes()))
+        .collect::<Vec<_>>()
+        .into_iter();
+    let mut merger = Merger::new(file);
     for slot in slots {
         match slot {
-            Slot::Own(event) => merger.push(event, file)?,
-            Slot::Parsed(line, text) => {
-                let error = |reason: String| TraceError::Parse {
-                    file: file.to_string(),
-                    line,
-                    text: text.clone(),
-                    reason,
-                };
+            Slot::Own(event) => merger.push(event)?,
+            Slot::Refused(number, text, reason) => {
+                return Err(merger.error(&Line { number, text }, reason));
+            }
+            Slot::Parsed(number, text) => {
+                let line = Line { number, text };
                 let syscall = parsed
                     .next()
-                    .ok_or_else(|| error("strace-parse returned fewer lines than it got".into()))?
-                    .map_err(|e| error(reason_of(&e)))?;
-                merger.take(syscall).map_err(error)?;
+                    .ok_or_else(|| {
+                        merger.error(
+                            &line,
+                            "strace-parse returned fewer lines than it got".into(),
+                        )
+                    })?
+                    .map_err(|e| merger.error(&line, reason_of(&e)))?;
+                merger.take(syscall, line)?;
             }
         }
     }
-    merger.finish(file)
+    merger.finish()
 }
 
 /// Turns a finished strace-parse call into our [`Call`].
@@ -259,71 +402,97 @@ fn call_of(syscall: Syscall) -> Result<Call, String> {
     }
 }
 
-/// Collects events, merging unfinished/resumed pairs by pid.
-#[derive(Default)]
-struct Merger {
-    /// Events in file order; `None` is the place of a call still unfinished.
-    events: Vec<Option<Event>>,
-    /// For each pid with an unfinished call: its index in `events` and the unfinished line.
-    pending: HashMap<Option<u32>, (usize, Syscall)>,
+/// One input line, for errors: its number (1-based) and text.
+struct Line {
+    number: usize,
+    text: String,
 }
 
-impl Merger {
-    /// Adds one line parsed by strace-parse. The error is the reason, for a [`TraceError::Parse`].
-    fn take(&mut self, syscall: Syscall) -> Result<(), String> {
+/// Collects events, merging unfinished/resumed pairs by pid.
+struct Merger<'f> {
+    /// The input's name, for errors.
+    file: &'f str,
+    /// Events in file order; `None` is the place of a call still unfinished.
+    events: Vec<Option<Event>>,
+    /// For each pid with an unfinished call: its index in `events`, the call as strace-parse
+    /// read it, and its line (an error in closing it names that line).
+    pending: HashMap<Option<u32>, (usize, Syscall, Line)>,
+}
+
+impl<'f> Merger<'f> {
+    fn new(file: &'f str) -> Self {
+        Merger {
+            file,
+            events: Vec::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// A [`TraceError::Parse`] at `line`.
+    fn error(&self, line: &Line, reason: String) -> TraceError {
+        TraceError::Parse {
+            file: self.file.to_string(),
+            line: line.number,
+            text: line.text.clone(),
+            reason,
+        }
+    }
+
+    /// Adds one line parsed by strace-parse.
+    fn take(&mut self, syscall: Syscall, line: Line) -> Result<(), TraceError> {
         let pid = syscall.pid;
         match &syscall.call {
             RawCall::Unfinished(_) => {
-                if self.pending.contains_key(&pid) {
-                    return Err(format!(
-                        "process {pid:?} starts a second call while one is unfinished"
-                    ));
+                if let Some((_, _, start)) = self.pending.get(&pid) {
+                    let reason = format!(
+                        "process {pid:?} starts a second call while the one of line {} is \
+                         unfinished",
+                        start.number
+                    );
+                    return Err(self.error(&line, reason));
                 }
-                self.pending.insert(pid, (self.events.len(), syscall));
+                self.pending.insert(pid, (self.events.len(), syscall, line));
                 self.events.push(None);
-                Ok(())
             }
             RawCall::Resumed(_) => {
-                let (at, unfinished) = self
-                    .pending
-                    .remove(&pid)
-                    .ok_or("a resumed call without its <unfinished ...> start")?;
-                let merged = raw::parsers::merge_resumed(unfinished, syscall)
-                    .map_err(|e| format!("cannot merge with its <unfinished ...> start: {e}"))?;
+                let Some((at, unfinished, start)) = self.pending.remove(&pid) else {
+                    let reason = "a resumed call without its <unfinished ...> start".into();
+                    return Err(self.error(&line, reason));
+                };
+                let merged = raw::parsers::merge_resumed(unfinished, syscall).map_err(|e| {
+                    let reason = format!(
+                        "cannot merge with its <unfinished ...> start on line {}: {}",
+                        start.number,
+                        reason_of(&e)
+                    );
+                    self.error(&line, reason)
+                })?;
+                let call = call_of(merged).map_err(|reason| self.error(&line, reason))?;
                 self.events[at] = Some(Event {
                     pid,
-                    kind: EventKind::Call(call_of(merged)?),
+                    kind: EventKind::Call(call),
                 });
-                Ok(())
             }
             RawCall::Generic(_) => {
-                let kind = EventKind::Call(call_of(syscall)?);
+                let kind = EventKind::Call(call_of(syscall).map_err(|r| self.error(&line, r))?);
                 self.events.push(Some(Event { pid, kind }));
-                Ok(())
             }
             RawCall::Exited(code) => {
                 let kind = EventKind::Exited(*code);
                 self.end_pending(pid)?;
                 self.events.push(Some(Event { pid, kind }));
-                Ok(())
             }
             RawCall::Signalled(info) => {
                 let kind = EventKind::Signal(info.clone());
                 self.events.push(Some(Event { pid, kind }));
-                Ok(())
             }
         }
+        Ok(())
     }
 
     /// Adds an event recognised outside strace-parse (a `+++ killed by +++` line).
-    fn push(&mut self, event: Event, file: &str) -> Result<(), TraceError> {
-        self.end_pending(event.pid)
-            .map_err(|reason| TraceError::Parse {
-                file: file.to_string(),
-                line: 0,
-                text: String::new(),
-                reason,
-            })?;
+    fn push(&mut self, event: Event) -> Result<(), TraceError> {
+        self.end_pending(event.pid)?;
         self.events.push(Some(event));
         Ok(())
     }
@@ -331,13 +500,15 @@ impl Merger {
     /// The process `pid` ended: its unfinished call, if any, will never resume.
     ///
     /// It becomes `NAME(ARGS, ...) = ?` (see the module docs), parsed by strace-parse by
-    /// merging the unfinished line with a made-up resumption.
-    fn end_pending(&mut self, pid: Option<u32>) -> Result<(), String> {
-        let Some((at, unfinished)) = self.pending.remove(&pid) else {
+    /// merging the unfinished line with a made-up resumption. An error names the unfinished
+    /// line.
+    fn end_pending(&mut self, pid: Option<u32>) -> Result<(), TraceError> {
+        let Some((at, unfinished, line)) = self.pending.remove(&pid) else {
             return Ok(());
         };
         let RawCall::Unfinished(prefix) = unfinished.call.clone() else {
-            return Err("internal: pending call is not unfinished".into());
+            let reason = "internal: pending call is not unfinished".into();
+            return Err(self.error(&line, reason));
         };
         // Arguments strace had not printed yet (it prints outputs at exit) are `...`.
         let rest = if prefix.ends_with('(') || prefix.ends_with(", ") {
@@ -346,26 +517,30 @@ impl Merger {
             ") = ?\n"
         };
         let never = Syscall::new(pid, RawCall::Resumed(rest.into()), None, None);
-        let merged = raw::parsers::merge_resumed(unfinished, never)
-            .map_err(|e| format!("cannot close the unfinished call {prefix:?}: {e}"))?;
+        let merged = raw::parsers::merge_resumed(unfinished, never).map_err(|e| {
+            let reason = format!(
+                "its process ended inside this call, and the call cannot be closed as \
+                 `{}{}`: {}",
+                prefix,
+                rest.trim_end(),
+                reason_of(&e)
+            );
+            self.error(&line, reason)
+        })?;
+        let call = call_of(merged).map_err(|reason| self.error(&line, reason))?;
         self.events[at] = Some(Event {
             pid,
-            kind: EventKind::Call(call_of(merged)?),
+            kind: EventKind::Call(call),
         });
         Ok(())
     }
 
     /// Closes every call still unfinished at the end of the file and returns the events.
-    fn finish(mut self, file: &str) -> Result<Vec<Event>, TraceError> {
+    fn finish(mut self) -> Result<Vec<Event>, TraceError> {
         let mut pids: Vec<_> = self.pending.keys().copied().collect();
         pids.sort();
         for pid in pids {
-            self.end_pending(pid).map_err(|reason| TraceError::Parse {
-                file: file.to_string(),
-                line: 0,
-                text: String::new(),
-                reason,
-            })?;
+            self.end_pending(pid)?;
         }
         Ok(self.events.into_iter().flatten().collect())
     }
@@ -601,6 +776,114 @@ mod tests {
     fn a_resumed_call_without_its_start_is_an_error() {
         let err = parse("7  <... poll resumed>) = 0 (Timeout)\n", "r.strace").expect_err("fails");
         assert!(err.to_string().contains("r.strace:1:"), "{err}");
+    }
+
+    /// Found by traces/tests/parser_properties.rs: strace-parse backtracks through every
+    /// bracket, so this line took 18 s to fail (and deeper ones longer, or overflowed a stack).
+    #[test]
+    fn deep_nesting_is_refused_before_strace_parse() {
+        let text = format!("1  close(3) = 0\n1  f({}) = 0\n", "[".repeat(20));
+        let started = std::time::Instant::now();
+        let err = parse(&text, "deep.strace").expect_err("refused");
+        assert!(
+            started.elapsed().as_secs() < 2,
+            "took {:?}",
+            started.elapsed()
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("deep.strace:2: "), "{text}");
+        assert!(text.contains("brackets nest 21 deep"), "{text}");
+        // Brackets inside strings do not count; the deepest real trace nests 4.
+        assert_eq!(nesting_depth("write(1, \"[[[[[[[[[[\\\"((((\", 9) = 9"), 1);
+        assert_eq!(
+            nesting_depth("epoll_wait(3, [{events=EPOLLIN, data={u32=6, u64=6}}], 32, -1) = 1"),
+            4
+        );
+    }
+
+    /// Found by traces/tests/parser_properties.rs: strace-parse multiplies time fields into
+    /// microseconds unchecked; a large one panicked its worker thread and lost the line.
+    #[test]
+    fn time_fields_are_refused_before_strace_parse() {
+        for (line, says) in [
+            (
+                "1 99999999999999.1 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
+            (
+                "99999999999999.1 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
+            (
+                "1  12:00:01.000001 close(3) = 0",
+                "(strace -t, -tt, -ttt or -r)",
+            ),
+            ("1  close(3) = 0 <99999999999999.0>", "(strace -T)"),
+            (
+                "1  poll(NULL, 0, 20) = 0 (Timeout) <0.020094>",
+                "(strace -T)",
+            ),
+        ] {
+            let err = parse(line, "t.strace").expect_err(line).to_string();
+            assert!(
+                err.starts_with("t.strace:1: ") && err.contains(says),
+                "{err}"
+            );
+        }
+        // The same characters inside a string are data.
+        assert_eq!(
+            kinds("1  write(1, \"x <1.5>\\n\", 7) = 7\n"),
+            [call("write", &["1", "\"x <1.5>\\n\"", "7"], "7")]
+        );
+    }
+
+    /// Found by traces/tests/parser_properties.rs: the error named line 0 with no text.
+    #[test]
+    fn an_unfinished_call_that_cannot_be_closed_names_its_line() {
+        let text = "1  close(3) = 0\n(7131  poll(NULL, 0, 20 <unfinished ...>\n1  close(4) = 0\n";
+        let err = parse(text, "u.strace").expect_err("cannot be closed");
+        match &err {
+            TraceError::Parse { line, text, .. } => {
+                assert_eq!(*line, 2, "{err}");
+                assert_eq!(text, "(7131  poll(NULL, 0, 20 <unfinished ...>");
+            }
+            other => panic!("wrong error {other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("its process ended inside this call"),
+            "{err}"
+        );
+    }
+
+    /// Found by traces/tests/parser_properties.rs: dropping strace-parse's iterator at the first
+    /// bad line made its worker threads panic on the lines still in flight ("receiver must not
+    /// quit"). Every result is now taken first; the error is still the first bad line's. (A
+    /// worker's panic does not reach this thread: the property test's panic hook sees it.)
+    #[test]
+    fn an_early_error_still_names_the_first_bad_line() {
+        let mut text = String::from("1  close(3) = 0\n1  not strace\n");
+        for fd in 0..200 {
+            text.push_str(&format!("1  close({fd}) = 0\n1  also not strace {fd}\n"));
+        }
+        let err = parse(&text, "e.strace").expect_err("fails");
+        assert!(err.to_string().starts_with("e.strace:2: "), "{err}");
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_an_error_naming_it() {
+        let bytes = b"1  close(3) = 0\n1  write(1, \"\xff\", 1) = 1\n1  close(4) = 0\n";
+        let err = parse_bytes(bytes, "b.strace").expect_err("not UTF-8");
+        match &err {
+            TraceError::Parse { line, text, .. } => {
+                assert_eq!(*line, 2);
+                assert_eq!(text, "1  write(1, \"\u{fffd}\", 1) = 1");
+            }
+            other => panic!("wrong error {other:?}"),
+        }
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        let events = parse_bytes(b"1  close(3) = 0\n", "b.strace").expect("UTF-8 parses");
+        assert_eq!(events[0].kind, call("close", &["3"], "0"));
     }
 
     /// Captured from minievent's echo_event, which offers accept a 128-byte address buffer.

@@ -226,9 +226,10 @@ fn record(out: Option<PathBuf>, names: &[String]) -> Result<(), Failure> {
 
 /// `trace normalize FILE [--port P]`.
 fn normalize(file: &str, port: Option<u16>) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Error(format!("cannot read {file}: {e}")))?;
-    print!("{}", normalize_text(&text, file, port)?);
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::Error(format!("cannot read {file}: {e}")))?;
+    let text = minievent_traces::parse::text_of(&bytes, file)?;
+    print!("{}", normalize_text(text, file, port)?);
     Ok(())
 }
 
