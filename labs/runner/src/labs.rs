@@ -44,7 +44,7 @@ pub const LABS: [Lab; 5] = [
         call: "event_new",
         task: "check, create and inspect events",
         chapter_file: "ch02-event-new.md",
-        skeleton_hash: 0x69aa426c83687089,
+        skeleton_hash: 0xaa8e8a56dbd30a6c,
     },
     Lab {
         number: 3,
@@ -53,7 +53,7 @@ pub const LABS: [Lab; 5] = [
         call: "event_add",
         task: "evmap's counts; the epoll_ctl op and its fallbacks",
         chapter_file: "ch03-event-add.md",
-        skeleton_hash: 0x9c9f4d0950819a0d,
+        skeleton_hash: 0x5b073221dce3d623,
     },
     Lab {
         number: 4,
@@ -62,7 +62,7 @@ pub const LABS: [Lab; 5] = [
         call: "event_base_dispatch",
         task: "epoll_wait and the event loop",
         chapter_file: "ch04-event-base-dispatch.md",
-        skeleton_hash: 0x96df6ab4d59c6776,
+        skeleton_hash: 0x9824d7eb560d92d0,
     },
     Lab {
         number: 5,
@@ -71,7 +71,7 @@ pub const LABS: [Lab; 5] = [
         call: "bufferevent echo",
         task: "its callbacks, and flush before close",
         chapter_file: "ch06-evbuffer-bufferevent.md",
-        skeleton_hash: 0xc45b07d329f2c5a4,
+        skeleton_hash: 0x277e3f98e6ae8885,
     },
 ];
 
