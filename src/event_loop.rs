@@ -285,8 +285,9 @@ impl Base {
 
     // ANCHOR: once
     /// Schedules a callback to run once — when `fd` is ready for `what`, or on timeout — and frees
-    /// its event afterwards. A pure timer (`what` = EV_TIMEOUT) with no delay runs on the next
-    /// iteration. libevent: `event_base_once()`.
+    /// its event before the callback runs. A pure timer (`what` = EV_TIMEOUT) with no delay runs on
+    /// the next iteration. Refused, as in libevent: `EV_PERSIST`, and a `what` with neither
+    /// `EV_TIMEOUT` nor an fd event. libevent: `event_base_once()`.
     pub fn once<F>(
         &mut self,
         fd: RawFd,
