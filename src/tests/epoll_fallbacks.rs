@@ -706,3 +706,114 @@ fn epoll_op_matches_libevents_table() {
     // The table row for the backend is the one the preference table lists.
     assert_eq!(EPOLLOPS.name, "epoll");
 }
+
+/// epoll.c:epoll_apply_one_change, ADD failing with EEXIST, retried as MOD — and the MOD must really
+/// change what the kernel watches. As in regress.c:test_dup_fd, the event added on the reappeared
+/// fd is a *writer* while the stale registration the kernel kept is for EPOLLIN: if the EEXIST were
+/// only ignored, the fd would stay watched for reading and the writer would never run (the fd is
+/// readable and writable here, so the stale EPOLLIN would even report it — to nobody).
+#[test]
+fn add_eexist_retry_installs_the_new_interest() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let raw = RawEpoll::new();
+    let (a, peer) = socket_at(670);
+    let log = Log::new();
+    let r = base
+        .event_new(a, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    base.event_add(r, None).unwrap(); // ADD EPOLLIN
+    raw.ctl(libc::EPOLL_CTL_ADD, a, libc::EPOLLIN).unwrap();
+
+    let d = dup(a).unwrap();
+    close(a).unwrap(); // the registration under `a` survives in the dup's file
+    base.event_del(r)
+        .expect("DEL on a closed fd: EBADF is ignored");
+    assert_eq!(dup2(d, a).unwrap(), a);
+    assert_eq!(
+        raw.ctl(libc::EPOLL_CTL_ADD, a, libc::EPOLLOUT),
+        Err(libc::EEXIST),
+        "the kernel says EEXIST"
+    );
+
+    let w = base
+        .event_new(a, EV_WRITE | EV_PERSIST, log.recorder("w"))
+        .unwrap();
+    base.event_add(w, None)
+        .expect("ADD got EEXIST and was retried as MOD");
+    assert_eq!(write(peer, b"x").unwrap(), 1); // readable too: the stale EPOLLIN would report it
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done,
+        "one pass"
+    );
+    assert_eq!(
+        log.entries(),
+        [("w", EV_WRITE)],
+        "the MOD replaced EPOLLIN with EPOLLOUT: the writer runs, nothing else"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    for fd in [a, d, peer] {
+        close(fd).unwrap();
+    }
+}
+
+/// evmap.c:evmap_io_del_ takes the event out of the fd's counts *before* it asks the backend, and
+/// keeps it out when the backend fails (libevent ignores evsel->del's result there too). The
+/// failure is provoked for real: a reader and a writer on a socket that is then closed; deleting
+/// the reader makes epoll MOD the fd to EPOLLOUT, which the kernel refuses with EBADF — an error
+/// epoll_apply_one_change does not correct, so event_del returns it. The counts must still drop: the
+/// writer's delete is then the fd's last (a DEL, whose EBADF is ignored), and once a new socket
+/// takes the number, re-adding the reader must ADD it to the kernel again — which only happens if
+/// evmap counts no reader left. It fires on the new socket.
+#[test]
+fn a_failed_backend_del_still_takes_the_event_out_of_evmap() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let (a, peer) = socket_at(680);
+    let log = Log::new();
+    let r = base
+        .event_new(a, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    let w = base
+        .event_new(a, EV_WRITE | EV_PERSIST, log.recorder("w"))
+        .unwrap();
+    base.event_add(r, None).unwrap(); // ADD EPOLLIN
+    base.event_add(w, None).unwrap(); // MOD EPOLLIN|EPOLLOUT
+    close(a).unwrap();
+    close(peer).unwrap();
+    assert!(is_closed(a));
+
+    let err = base
+        .event_del(r)
+        .expect_err("MOD(EPOLLOUT) of a closed fd fails"); // variant: Sys (EBADF)
+    assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{err}");
+    assert_eq!(
+        base.event_pending(r, EV_READ).unwrap(),
+        Ev::NONE,
+        "the reader is deleted all the same"
+    );
+    base.event_del(w)
+        .expect("the last event of the fd: DEL, whose EBADF is ignored");
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+
+    let (a2, peer2) = socket_at(a);
+    assert_eq!(a2, a);
+    base.event_add(r, None)
+        .expect("a new reader on the reused number is ADDed");
+    assert_eq!(write(peer2, b"x").unwrap(), 1);
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done
+    );
+    assert_eq!(
+        log.entries(),
+        [("r", EV_READ)],
+        "the reader fires on the new socket, so the kernel was told about it"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    close(a).unwrap();
+    close(peer2).unwrap();
+}

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use minievent::{Base, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Error, Ev, LoopExit, LoopFlags};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ per_backend!(
     timers_fire_in_deadline_order,
     event_del_removes_a_pending_timeout,
     re_adding_replaces_the_timeout,
+    persistent_timer_keeps_a_steady_tick,
 );
 
 /// event.c:event_base_loop returns 1 ("no events registered") when nothing is added, scheduled or
@@ -450,4 +451,50 @@ fn once_events() {
         "once-events free themselves"
     );
     assert_eq!(log.entries(), [("now", EV_TIMEOUT), ("write", EV_WRITE)]);
+}
+
+/// event.c:event_persist_closure re-arms a persistent timer that timed out relative to its *old
+/// deadline* (`ev_timeout`), not to now, so a tick that runs late — here because each call works for
+/// 10 ms, and event_base_loop computes the next wait from the time cached before the callbacks ran —
+/// does not push the later ticks back: 21 ticks of a 20 ms timer span about 20 × 20 ms (plus one
+/// call's work), where re-arming from now would make every interval at least 20 + 10 ms, 600 ms in
+/// all. The bound in between (500 ms) leaves 90 ms for a loaded machine, and a wrong re-arm cannot
+/// come under it: each of its intervals is a wait of the full period after a call's work.
+fn persistent_timer_keeps_a_steady_tick(method: &str) {
+    const PERIOD: Duration = Duration::from_millis(20);
+    const WORK: Duration = Duration::from_millis(10);
+    const TICKS: usize = 21;
+    let mut base = base_for(method);
+    let ticks: Rc<RefCell<Vec<Instant>>> = Rc::default();
+    let t_in = Rc::clone(&ticks);
+    let t = base
+        .event_new(-1, EV_PERSIST, move |base, _, what, me| {
+            assert_eq!(what, EV_TIMEOUT);
+            t_in.borrow_mut().push(Instant::now());
+            if t_in.borrow().len() == TICKS {
+                base.event_del(me).unwrap();
+                return;
+            }
+            std::thread::sleep(WORK); // the callback's work
+        })
+        .unwrap();
+    base.event_add(t, Some(PERIOD)).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    let ticks = ticks.borrow();
+    assert_eq!(ticks.len(), TICKS);
+    let span = ticks[TICKS - 1] - ticks[0];
+    let periods = (TICKS - 1) as u32;
+    let intervals: Vec<u128> = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert!(
+        span >= PERIOD * periods - 10 * MS,
+        "{TICKS} ticks of a {PERIOD:?} timer in {span:?}: too fast ({intervals:?} ms)"
+    );
+    assert!(
+        span < (PERIOD + WORK / 2) * periods,
+        "{TICKS} ticks of a {PERIOD:?} timer took {span:?}: the timer drifts by the callback's \
+         work, so it is re-armed from now, not from its deadline (intervals {intervals:?} ms)"
+    );
 }
