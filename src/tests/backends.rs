@@ -9,9 +9,12 @@
 mod common;
 
 use common::*;
+use minievent::backend::poll::POLLOPS;
 use minievent::sys::close;
 use minievent::util::{dup2, socketpair, write};
-use minievent::{Base, BaseFlags, Config, EV_READ, Error, Ev, Features, LoopExit, LoopFlags};
+use minievent::{
+    Backend, Base, BaseFlags, Config, EV_READ, Error, Ev, EventOp, Features, LoopExit, LoopFlags,
+};
 use std::os::fd::IntoRawFd;
 use std::process::{Command, Output};
 
@@ -362,4 +365,33 @@ fn poll_and_select_activate_in_fd_order() {
             );
         }
     }
+}
+
+/// A backend whose init always fails, with a real syscall error (close(-1): EBADF).
+fn failing_init() -> minievent::Result<Box<dyn Backend>> {
+    close(-1)?;
+    unreachable!("close(-1) cannot succeed")
+}
+
+/// event.c:event_base_new_with_config: a backend whose `init` fails is skipped, and the walk goes on
+/// to the next row (here poll); when no row is left, creating the base fails.
+#[test]
+fn a_backend_whose_init_fails_is_skipped() {
+    let broken = EventOp {
+        name: "broken",
+        features: Features::ET.union(Features::FDS),
+        init: failing_init,
+    };
+    let cfg = Config::new()
+        .methods(&[broken, POLLOPS])
+        .set_flag(BaseFlags::IGNORE_ENV);
+    let base = Base::with_config(&cfg).expect("poll after the broken backend");
+    assert_eq!(base.method(), "poll");
+
+    let only_broken = Config::new()
+        .methods(&[broken])
+        .set_flag(BaseFlags::IGNORE_ENV);
+    let _err = Base::with_config(&only_broken)
+        .map(|base| base.method())
+        .expect_err("no backend could be initialised"); // variant: NoBackend / Invalid
 }

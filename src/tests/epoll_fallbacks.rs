@@ -817,3 +817,38 @@ fn a_failed_backend_del_still_takes_the_event_out_of_evmap() {
     close(a).unwrap();
     close(peer2).unwrap();
 }
+
+/// evmap.c:evmap_io_add_ asks the backend *before* it counts the event, so a refused add leaves no
+/// count behind. Provoked for real: /dev/null under a socket's future number — epoll refuses it
+/// (EPERM) — then a socket takes the number; adding the reader again must ADD it to the kernel
+/// (which only happens if evmap counts no reader on the fd), and it fires.
+#[test]
+fn a_failed_backend_add_leaves_no_count_behind() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let at = 690;
+    let null = std::fs::File::open("/dev/null").unwrap().into_raw_fd();
+    assert_eq!(dup2(null, at).unwrap(), at);
+    close(null).unwrap();
+    let log = Log::new();
+    let r = base
+        .event_new(at, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    let err = base
+        .event_add(r, None)
+        .expect_err("epoll cannot watch /dev/null"); // variant: Sys (EPERM)
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
+
+    let (a, peer) = socket_at(at); // replaces /dev/null under the same number
+    base.event_add(r, None)
+        .expect("the reader is ADDed for the socket");
+    assert_eq!(write(peer, b"x").unwrap(), 1);
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done
+    );
+    assert_eq!(log.entries(), [("r", EV_READ)]);
+    base.event_free(r).unwrap();
+    close(a).unwrap();
+    close(peer).unwrap();
+}

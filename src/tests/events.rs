@@ -32,6 +32,7 @@ per_backend!(
     freed_event_id_is_an_error,
     hang_up_wakes_readers_and_writers,
     hang_up_with_rdhup_is_ev_closed,
+    an_error_wakes_readers_and_writers,
 );
 
 /// evmap.c:evmap_io_active_ (each event gets `ev_events & what`) and the backends' dispatch: an idle
@@ -567,6 +568,41 @@ fn hang_up_with_rdhup_is_ev_closed(method: &str) {
     }
     base.event_free(c).unwrap();
     base.event_free(w).unwrap();
+}
+
+/// epoll.c:epoll_dispatch (`EPOLLERR`) and poll.c:poll_dispatch (`POLLERR`) wake readers *and*
+/// writers on an error. Provoked for real on the write end of a full pipe whose read end is then
+/// closed: it is not writable (full) and a write end is never readable, so the kernel reports the
+/// error alone. select(2) itself counts an error as readable and writable, so both run there too.
+fn an_error_wakes_readers_and_writers(method: &str) {
+    let mut base = base_for(method);
+    let [rd, wr] = pipe();
+    make_socket_nonblocking(wr).unwrap();
+    loop {
+        match write(wr, &[0u8; 4096]) {
+            Ok(_) => {}
+            Err(e) if would_block(&e) => break,
+            Err(e) => panic!("filling the pipe: {e}"),
+        }
+    }
+    let log = Log::new();
+    let r = base.event_new(wr, EV_READ, log.recorder("r")).unwrap();
+    let w = base.event_new(wr, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(r, None).unwrap();
+    base.event_add(w, None).unwrap();
+    assert_eq!(base.run(LoopFlags::NONBLOCK).unwrap(), LoopExit::Done);
+    assert_eq!(log.entries(), [], "a full pipe's write end is not ready");
+
+    close(rd).unwrap();
+    base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap();
+    assert_eq!(
+        log.entries(),
+        [("w", EV_WRITE), ("r", EV_READ)],
+        "the error wakes both (list head first)"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    close(wr).unwrap();
 }
 
 /// evmap.c:evmap_io_add_ keeps a 16-bit count of readers (and of writers, and of closers) per fd:

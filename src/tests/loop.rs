@@ -31,6 +31,7 @@ per_backend!(
     event_del_removes_a_pending_timeout,
     re_adding_replaces_the_timeout,
     persistent_timer_keeps_a_steady_tick,
+    an_interrupted_wait_is_not_an_error,
 );
 
 /// event.c:event_base_loop returns 1 ("no events registered") when nothing is added, scheduled or
@@ -496,5 +497,76 @@ fn persistent_timer_keeps_a_steady_tick(method: &str) {
         span < (PERIOD + WORK / 2) * periods,
         "{TICKS} ticks of a {PERIOD:?} timer took {span:?}: the timer drifts by the callback's \
          work, so it is re-armed from now, not from its deadline (intervals {intervals:?} ms)"
+    );
+}
+
+thread_local! {
+    /// How many SIGUSR1 the current thread's handler saw.
+    static SIGNALS_SEEN: Cell<usize> = const { Cell::new(0) };
+}
+
+extern "C" fn count_sigusr1(_: libc::c_int) {
+    SIGNALS_SEEN.with(|n| n.set(n.get() + 1));
+}
+
+/// Installs [`count_sigusr1`] for SIGUSR1, once for the whole test process, without SA_RESTART
+/// (epoll_wait, poll and select are never restarted after a handler anyway: they fail with EINTR).
+fn install_sigusr1_counter() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: an all-zero sigaction is a valid starting point (empty mask, no flags).
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        sa.sa_sigaction = count_sigusr1 as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: sa is a valid sigaction whose handler only touches a thread-local counter.
+        let res = unsafe { libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()) };
+        assert_eq!(res, 0, "sigaction: {}", std::io::Error::last_os_error());
+    });
+}
+
+/// epoll.c:epoll_dispatch, poll.c:poll_dispatch and select.c:select_dispatch treat a wait
+/// interrupted by a signal (EINTR) as "nothing ready", not as an error: the loop computes its
+/// timeout again and waits on. A helper thread sends SIGUSR1 to the thread running the loop every
+/// 5 ms until it returns, so most of the waits for a 150 ms timer are interrupted; the loop must
+/// still end with the timer, as if nothing had happened.
+fn an_interrupted_wait_is_not_an_error(method: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    install_sigusr1_counter();
+    let mut base = base_for(method);
+    let log = Log::new();
+    let t = base.event_new(-1, Ev::NONE, log.recorder("t")).unwrap();
+    base.event_add(t, Some(150 * MS)).unwrap();
+
+    // SAFETY: pthread_self has no preconditions.
+    let me = unsafe { libc::pthread_self() };
+    let done = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&done);
+    let sender = std::thread::spawn(move || {
+        let mut sent = 0;
+        while !stop.load(Ordering::SeqCst) {
+            // SAFETY: `me` is alive: the test thread joins this thread before it returns.
+            assert_eq!(unsafe { libc::pthread_kill(me, libc::SIGUSR1) }, 0);
+            sent += 1;
+            std::thread::sleep(5 * MS);
+        }
+        sent
+    });
+    let before = SIGNALS_SEEN.with(Cell::get);
+    let start = Instant::now();
+    let result = base.dispatch();
+    let took = start.elapsed();
+    done.store(true, Ordering::SeqCst);
+    let sent = sender.join().expect("the signal sender");
+    let seen = SIGNALS_SEEN.with(Cell::get) - before;
+
+    assert_eq!(
+        result.expect("an interrupted wait is not an error"),
+        LoopExit::NoEvents
+    );
+    assert_eq!(log.entries(), [("t", EV_TIMEOUT)]);
+    assert!(took >= 140 * MS, "the timer fired after {took:?}");
+    assert!(
+        seen >= 2 && sent >= 2,
+        "only {seen} of {sent} signals reached the loop's thread while it ran"
     );
 }
