@@ -43,11 +43,9 @@
 //!
 //! - [`test_edgetriggered_mix_error`]: libevent refuses mixing `EV_ET` and level-triggered events on
 //!   one fd only in debug mode; minievent always does (DIVERGENCES.md row 1).
-//! - [`test_event_new_selfarg`], [`test_bad_reentrant`], [`test_priority_active_inversion`],
-//!   [`test_manipulate_active_events`], [`test_free_active_base`]: libevent gives these fd -1
-//!   events `EV_READ` (or other flags) that never reach the backend; minievent refuses `EV_READ` /
-//!   `EV_WRITE` / `EV_CLOSED` on fd -1 (DIVERGENCES.md row 4), so they use no flag (or `EV_TIMEOUT`),
-//!   which is what libevent's `event_active` path sees anyway.
+//! - [`test_event_new_selfarg`]: libevent's event is `EV_READ` on fd -1 (only ever activated by
+//!   hand); minievent refuses `EV_READ` / `EV_WRITE` / `EV_CLOSED` on fd -1 (DIVERGENCES.md row 4), so
+//!   the port's event has no flag — `event_active` runs it all the same.
 //! - [`test_event_pending`]: minievent's `event_pending` has no `struct timeval *` out-parameter, so the
 //!   case's check of the returned expiry time is left out.
 //! - poll and select scan their ready fds from the first (DIVERGENCES.md row 3): where a case has
