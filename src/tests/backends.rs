@@ -1,6 +1,7 @@
 //! Backend selection (event.c:event_base_new_with_config walking `eventops[]`), the environment
 //! variables it reads, and what distinguishes the backends: FDS (poll/select watch any fd, epoll
-//! refuses /dev/null) and select's FD_SETSIZE limit.
+//! refuses /dev/null) and select's FD_SETSIZE limit; a backend whose init fails, and epoll_init's
+//! own fallbacks, provoked with strace's fault injection.
 //!
 //! Environment variables are process-wide, so every case that needs one runs in a child process:
 //! the `step1` program, or this test binary re-executed on one test with `MINIEVENT_TEST_CHILD` set.

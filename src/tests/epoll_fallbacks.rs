@@ -1,7 +1,8 @@
 //! The epoll backend against the real kernel: the corrections epoll.c:epoll_apply_one_change makes
 //! to the op table's guesses, each provoked for real (a dup'd fd, a closed-and-reopened fd, a closed
 //! fd, an unpollable fd), the op table itself (epolltable-internal.h), the errors that reach the
-//! caller, and the events array growing (epoll.c:epoll_dispatch).
+//! caller, evmap's counts when the kernel refuses a change, and the events array growing
+//! (epoll.c:epoll_dispatch).
 //!
 //! Each provocation is mirrored on a raw epoll instance first, to show that the kernel really answers
 //! with the errno the fallback is about; the same step through a [`Base`] must then succeed (or fail

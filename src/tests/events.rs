@@ -1,7 +1,8 @@
 //! Events on every backend: readiness, EV_PERSIST, event_pending, several events on one fd,
-//! event_active, priorities, callbacks that free or re-add their own event, and the errors of
-//! event_new / event_add / a freed EventId. Each behaviour runs on epoll, poll and select
-//! (`epoll::name`, `poll::name`, `select::name`).
+//! event_active, priorities, callbacks that free or re-add their own event, the errors of
+//! event_new / event_add / a freed EventId, what hang-ups and errors wake (provoked for real on
+//! pipes and sockets), and evmap's 65535-events-per-fd limit. Each behaviour runs on epoll, poll and
+//! select (`epoll::name`, `poll::name`, `select::name`) unless it says otherwise.
 
 #[macro_use]
 mod common;
