@@ -853,3 +853,95 @@ fn a_failed_backend_add_leaves_no_count_behind() {
     close(a).unwrap();
     close(peer).unwrap();
 }
+
+/// The retry of [`add_eexist_retry_installs_the_new_interest`] seen in a syscall trace: that test is
+/// run again, alone, in a child of this test binary under `strace -e trace=epoll_ctl`, and on the
+/// base's epoll fd the refused `EPOLL_CTL_ADD` of the writer (EEXIST) must be followed at once by an
+/// `EPOLL_CTL_MOD` to the same mask that succeeds — epoll.c:epoll_apply_one_change's retry, as
+/// libevent makes it.
+#[test]
+fn add_eexist_retry_shows_in_the_trace() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let file = std::env::temp_dir().join(format!(
+        "minievent-epoll-fallbacks-{}.strace",
+        std::process::id()
+    ));
+    let out = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "signal=none",
+            "-e",
+            "trace=epoll_ctl",
+            "-o",
+        ])
+        .arg(&file)
+        .arg("--")
+        .arg(&exe)
+        .args([
+            "add_eexist_retry_installs_the_new_interest",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("running strace (apt-get install strace)");
+    let trace = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "strace left no trace ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "the traced test failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each line: `PID epoll_ctl(EPFD, OP, FD, {events=MASK, data=...}) = RESULT`, spaces squeezed.
+    let calls: Vec<String> = trace
+        .lines()
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .filter(|l| l.contains(", 670, "))
+        .collect();
+    let refused = calls
+        .iter()
+        .position(|l| {
+            l.contains("EPOLL_CTL_ADD, 670, {events=EPOLLOUT,") && l.contains("= -1 EEXIST")
+                // the base's call, not the RawEpoll mirror's: the mirror never retries
+                && !l.starts_with(&format!("epoll_ctl({}", raw_epfd(&calls)))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no refused ADD of EPOLLOUT on fd 670:\n{}",
+                calls.join("\n")
+            )
+        });
+    let epfd = calls[refused]
+        .split(['(', ','])
+        .nth(1)
+        .expect("an epoll fd");
+    let retry = calls.get(refused + 1).map(String::as_str).unwrap_or("");
+    assert!(
+        retry.starts_with(&format!(
+            "epoll_ctl({epfd}, EPOLL_CTL_MOD, 670, {{events=EPOLLOUT,"
+        )) && retry.ends_with("= 0"),
+        "after the refused ADD, the retry should be a MOD to EPOLLOUT that succeeds; the calls on \
+         fd 670 were:\n{}",
+        calls.join("\n")
+    );
+}
+
+/// The epoll fd of the RawEpoll mirror in a trace of [`add_eexist_retry_installs_the_new_interest`]:
+/// the base registers fd 670 first, the mirror second.
+fn raw_epfd(calls: &[String]) -> String {
+    let adds: Vec<&str> = calls
+        .iter()
+        .filter(|l| l.contains("EPOLL_CTL_ADD, 670, {events=EPOLLIN,"))
+        .filter_map(|l| l.split(['(', ',']).nth(1))
+        .collect();
+    adds.get(1)
+        .unwrap_or_else(|| panic!("two ADDs of EPOLLIN on fd 670:\n{}", calls.join("\n")))
+        .to_string()
+}
