@@ -311,6 +311,8 @@ impl Base {
             )));
         }
         let mut callback = Some(callback);
+        // A timer is made as libevent's evtimer_assign makes it: on fd -1, whatever fd was given.
+        let fd = if is_timer { -1 } else { fd };
         let id = self.event_new(fd, what.difference(EV_TIMEOUT), move |base, fd, res, me| {
             // Freed before the callback runs (libevent frees right after): a callback that panics
             // leaks nothing. The event is one-shot, so it is no longer pending and freeing it

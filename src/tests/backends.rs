@@ -1,6 +1,7 @@
 //! Backend selection (event.c:event_base_new_with_config walking `eventops[]`), the environment
 //! variables it reads, and what distinguishes the backends: FDS (poll/select watch any fd, epoll
-//! refuses /dev/null) and select's FD_SETSIZE limit.
+//! refuses /dev/null) and select's FD_SETSIZE limit; a backend whose init fails, and epoll_init's
+//! own fallbacks, provoked with strace's fault injection.
 //!
 //! Environment variables are process-wide, so every case that needs one runs in a child process:
 //! the `step1` program, or this test binary re-executed on one test with `MINIEVENT_TEST_CHILD` set.
@@ -9,8 +10,11 @@
 mod common;
 
 use common::*;
+use minievent::backend::poll::POLLOPS;
 use minievent::util::{socketpair, write};
-use minievent::{Base, BaseFlags, Config, EV_READ, Error, Ev, Features, LoopExit, LoopFlags};
+use minievent::{
+    Backend, Base, BaseFlags, Config, EV_READ, Error, Ev, EventOp, Features, LoopExit, LoopFlags,
+};
 use std::os::fd::IntoRawFd;
 use std::process::{Command, Output};
 
@@ -361,4 +365,117 @@ fn poll_and_select_activate_in_fd_order() {
             );
         }
     }
+}
+
+/// A backend whose init always fails, with a real syscall error (close(-1): EBADF).
+fn failing_init() -> minievent::Result<Box<dyn Backend>> {
+    close(-1)?;
+    unreachable!("close(-1) cannot succeed")
+}
+
+/// event.c:event_base_new_with_config: a backend whose `init` fails is skipped, and the walk goes on
+/// to the next row (here poll); when no row is left, creating the base fails.
+#[test]
+fn a_backend_whose_init_fails_is_skipped() {
+    let broken = EventOp {
+        name: "broken",
+        features: Features::ET.union(Features::FDS),
+        init: failing_init,
+    };
+    let cfg = Config::new()
+        .methods(&[broken, POLLOPS])
+        .set_flag(BaseFlags::IGNORE_ENV);
+    let base = Base::with_config(&cfg).expect("poll after the broken backend");
+    assert_eq!(base.method(), "poll");
+
+    let only_broken = Config::new()
+        .methods(&[broken])
+        .set_flag(BaseFlags::IGNORE_ENV);
+    let err = Base::with_config(&only_broken)
+        .map(|base| base.method())
+        .expect_err("no backend could be initialised");
+    assert!(
+        matches!(&err, Error::Invalid(why) if why.contains("no event mechanism available")),
+        "{err:?}"
+    );
+}
+
+/// Runs `step1` under strace: traces the calls in `trace` and
+/// injects each fault of `inject` (`-e inject=…`). Returns the trace, one call per line with the
+/// pid column dropped and runs of spaces squeezed, and step1's output.
+fn step1_under_strace(trace: &str, inject: &[&str]) -> (String, Output) {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let file = std::env::temp_dir().join(format!(
+        "minievent-backends-{}-{}.strace",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-e", "signal=none", "-e"])
+        .arg(format!("trace={trace}"));
+    for fault in inject {
+        cmd.arg("-e").arg(format!("inject={fault}"));
+    }
+    cmd.arg("-o")
+        .arg(&file)
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_step1"));
+    for var in EVENT_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .output()
+        .expect("running strace (apt-get install strace)");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!("strace left no trace ({e}): {}", stderr(&out));
+    });
+    let _ = std::fs::remove_file(&file);
+    let lines = text
+        .lines()
+        .map(|l| {
+            let mut words: Vec<&str> = l.split_whitespace().collect();
+            if words.first().is_some_and(|w| w.parse::<u32>().is_ok()) {
+                words.remove(0); // the pid column of -f
+            }
+            words.join(" ") + "\n"
+        })
+        .collect();
+    (lines, out)
+}
+
+/// epoll.c:epoll_init: when `epoll_create1` fails (an old kernel: ENOSYS, injected by strace here)
+/// the base is still on epoll, through `epoll_create(32000)` and close-on-exec set by hand with
+/// `fcntl(F_GETFD)` / `fcntl(F_SETFD, FD_CLOEXEC)` on the fd it returned.
+#[test]
+fn without_epoll_create1_epoll_init_falls_back_to_epoll_create_and_fcntl() {
+    let (trace, out) = step1_under_strace(
+        "epoll_create1,epoll_create,fcntl",
+        &["epoll_create1:error=ENOSYS"],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("method: epoll\n"), "{}", stdout(&out));
+    let epfd = trace
+        .lines()
+        .find_map(|l| l.strip_prefix("epoll_create(32000) = "))
+        .unwrap_or_else(|| panic!("no epoll_create(32000) after epoll_create1 failed:\n{trace}"));
+    let expected = format!(
+        "epoll_create1(EPOLL_CLOEXEC) = -1 ENOSYS (Function not implemented) (INJECTED)\n\
+         epoll_create(32000) = {epfd}\n\
+         fcntl({epfd}, F_GETFD) = 0\n\
+         fcntl({epfd}, F_SETFD, FD_CLOEXEC) = 0\n"
+    );
+    assert_eq!(trace, expected);
+}
+
+/// event.c:event_base_new_with_config: when epoll cannot be created at all (both calls fail,
+/// injected by strace), epoll's init returns the error and the walk moves on to poll.
+#[test]
+fn when_epoll_cannot_be_created_at_all_the_base_uses_poll() {
+    let (trace, out) = step1_under_strace(
+        "epoll_create1,epoll_create",
+        &["epoll_create1:error=ENOSYS", "epoll_create:error=ENOSYS"],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("method: poll\n"), "{}", stdout(&out));
+    assert_eq!(trace.lines().count(), 2, "one try of each call:\n{trace}");
 }

@@ -1,7 +1,8 @@
 //! The epoll backend against the real kernel: the corrections epoll.c:epoll_apply_one_change makes
 //! to the op table's guesses, each provoked for real (a dup'd fd, a closed-and-reopened fd, a closed
 //! fd, an unpollable fd), the op table itself (epolltable-internal.h), the errors that reach the
-//! caller, and the events array growing (epoll.c:epoll_dispatch).
+//! caller, evmap's counts when the kernel refuses a change, and the events array growing
+//! (epoll.c:epoll_dispatch).
 //!
 //! Each provocation is mirrored on a raw epoll instance first, to show that the kernel really answers
 //! with the errno the fallback is about; the same step through a [`Base`] must then succeed (or fail
@@ -704,4 +705,250 @@ fn epoll_op_matches_libevents_table() {
     assert_eq!(checked, 8 * 27, "every old set × every change triple");
     // The table row for the backend is the one the preference table lists.
     assert_eq!(EPOLLOPS.name, "epoll");
+}
+
+/// epoll.c:epoll_apply_one_change, ADD failing with EEXIST, retried as MOD — and the MOD must really
+/// change what the kernel watches. As in regress.c:test_dup_fd, the event added on the reappeared
+/// fd is a *writer* while the stale registration the kernel kept is for EPOLLIN: if the EEXIST were
+/// only ignored, the fd would stay watched for reading and the writer would never run (the fd is
+/// readable and writable here, so the stale EPOLLIN would even report it — to nobody).
+#[test]
+fn add_eexist_retry_installs_the_new_interest() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let raw = RawEpoll::new();
+    let (a, peer) = socket_at(670);
+    let log = Log::new();
+    let r = base
+        .event_new(a, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    base.event_add(r, None).unwrap(); // ADD EPOLLIN
+    raw.ctl(libc::EPOLL_CTL_ADD, a, libc::EPOLLIN).unwrap();
+
+    let d = dup(a).unwrap();
+    close(a).unwrap(); // the registration under `a` survives in the dup's file
+    base.event_del(r)
+        .expect("DEL on a closed fd: EBADF is ignored");
+    assert_eq!(dup2(d, a).unwrap(), a);
+    assert_eq!(
+        raw.ctl(libc::EPOLL_CTL_ADD, a, libc::EPOLLOUT),
+        Err(libc::EEXIST),
+        "the kernel says EEXIST"
+    );
+
+    let w = base
+        .event_new(a, EV_WRITE | EV_PERSIST, log.recorder("w"))
+        .unwrap();
+    base.event_add(w, None)
+        .expect("ADD got EEXIST and was retried as MOD");
+    assert_eq!(write(peer, b"x").unwrap(), 1); // readable too: the stale EPOLLIN would report it
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done,
+        "one pass"
+    );
+    assert_eq!(
+        log.entries(),
+        [("w", EV_WRITE)],
+        "the MOD replaced EPOLLIN with EPOLLOUT: the writer runs, nothing else"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    for fd in [a, d, peer] {
+        close(fd).unwrap();
+    }
+}
+
+/// evmap.c:evmap_io_del_ takes the event out of the fd's counts *before* it asks the backend, and
+/// keeps it out when the backend fails (libevent ignores evsel->del's result there too). The
+/// failure is provoked for real: a reader and a writer on a socket that is then closed; deleting
+/// the reader makes epoll MOD the fd to EPOLLOUT, which the kernel refuses with EBADF — an error
+/// epoll_apply_one_change does not correct, so event_del returns it. The counts must still drop: the
+/// writer's delete is then the fd's last (a DEL, whose EBADF is ignored), and once a new socket
+/// takes the number, re-adding the reader must ADD it to the kernel again — which only happens if
+/// evmap counts no reader left. It fires on the new socket.
+#[test]
+fn a_failed_backend_del_still_takes_the_event_out_of_evmap() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let (a, peer) = socket_at(680);
+    let log = Log::new();
+    let r = base
+        .event_new(a, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    let w = base
+        .event_new(a, EV_WRITE | EV_PERSIST, log.recorder("w"))
+        .unwrap();
+    base.event_add(r, None).unwrap(); // ADD EPOLLIN
+    base.event_add(w, None).unwrap(); // MOD EPOLLIN|EPOLLOUT
+    close(a).unwrap();
+    close(peer).unwrap();
+    assert!(is_closed(a));
+
+    let err = base
+        .event_del(r)
+        .expect_err("MOD(EPOLLOUT) of a closed fd fails");
+    assert!(
+        matches!(&err, Error::Sys { call, .. } if call.contains("MOD")),
+        "{err:?}"
+    );
+    assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{err}");
+    assert_eq!(
+        base.event_pending(r, EV_READ).unwrap(),
+        Ev::NONE,
+        "the reader is deleted all the same"
+    );
+    base.event_del(w)
+        .expect("the last event of the fd: DEL, whose EBADF is ignored");
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+
+    let (a2, peer2) = socket_at(a);
+    assert_eq!(a2, a);
+    base.event_add(r, None)
+        .expect("a new reader on the reused number is ADDed");
+    assert_eq!(write(peer2, b"x").unwrap(), 1);
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done
+    );
+    assert_eq!(
+        log.entries(),
+        [("r", EV_READ)],
+        "the reader fires on the new socket, so the kernel was told about it"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    close(a).unwrap();
+    close(peer2).unwrap();
+}
+
+/// evmap.c:evmap_io_add_ asks the backend *before* it counts the event, so a refused add leaves no
+/// count behind. Provoked for real: /dev/null under a socket's future number — epoll refuses it
+/// (EPERM) — then a socket takes the number; adding the reader again must ADD it to the kernel
+/// (which only happens if evmap counts no reader on the fd), and it fires.
+#[test]
+fn a_failed_backend_add_leaves_no_count_behind() {
+    let _serial = lock();
+    let mut base = Base::with_config(&config_for("epoll")).unwrap();
+    let at = 690;
+    let null = std::fs::File::open("/dev/null").unwrap().into_raw_fd();
+    assert_eq!(dup2(null, at).unwrap(), at);
+    close(null).unwrap();
+    let log = Log::new();
+    let r = base
+        .event_new(at, EV_READ | EV_PERSIST, log.recorder("r"))
+        .unwrap();
+    let err = base
+        .event_add(r, None)
+        .expect_err("epoll cannot watch /dev/null");
+    assert!(
+        matches!(&err, Error::Sys { call, .. } if call.contains("ADD")),
+        "{err:?}"
+    );
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
+
+    let (a, peer) = socket_at(at); // replaces /dev/null under the same number
+    base.event_add(r, None)
+        .expect("the reader is ADDed for the socket");
+    assert_eq!(write(peer, b"x").unwrap(), 1);
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap(),
+        LoopExit::Done
+    );
+    assert_eq!(log.entries(), [("r", EV_READ)]);
+    base.event_free(r).unwrap();
+    close(a).unwrap();
+    close(peer).unwrap();
+}
+
+/// The retry of [`add_eexist_retry_installs_the_new_interest`] seen in a syscall trace: that test is
+/// run again, alone, in a child of this test binary under `strace -e trace=epoll_ctl`, and on the
+/// base's epoll fd the refused `EPOLL_CTL_ADD` of the writer (EEXIST) must be followed at once by an
+/// `EPOLL_CTL_MOD` to the same mask that succeeds — epoll.c:epoll_apply_one_change's retry, as
+/// libevent makes it.
+#[test]
+fn add_eexist_retry_shows_in_the_trace() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let file = std::env::temp_dir().join(format!(
+        "minievent-epoll-fallbacks-{}.strace",
+        std::process::id()
+    ));
+    let out = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "signal=none",
+            "-e",
+            "trace=epoll_ctl",
+            "-o",
+        ])
+        .arg(&file)
+        .arg("--")
+        .arg(&exe)
+        .args([
+            "add_eexist_retry_installs_the_new_interest",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("running strace (apt-get install strace)");
+    let trace = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "strace left no trace ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "the traced test failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each line: `PID epoll_ctl(EPFD, OP, FD, {events=MASK, data=...}) = RESULT`, spaces squeezed.
+    let calls: Vec<String> = trace
+        .lines()
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .filter(|l| l.contains(", 670, "))
+        .collect();
+    let refused = calls
+        .iter()
+        .position(|l| {
+            l.contains("EPOLL_CTL_ADD, 670, {events=EPOLLOUT,") && l.contains("= -1 EEXIST")
+                // the base's call, not the RawEpoll mirror's: the mirror never retries
+                && !l.starts_with(&format!("epoll_ctl({}", raw_epfd(&calls)))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no refused ADD of EPOLLOUT on fd 670:\n{}",
+                calls.join("\n")
+            )
+        });
+    let epfd = calls[refused]
+        .split(['(', ','])
+        .nth(1)
+        .expect("an epoll fd");
+    let retry = calls.get(refused + 1).map(String::as_str).unwrap_or("");
+    assert!(
+        retry.starts_with(&format!(
+            "epoll_ctl({epfd}, EPOLL_CTL_MOD, 670, {{events=EPOLLOUT,"
+        )) && retry.ends_with("= 0"),
+        "after the refused ADD, the retry should be a MOD to EPOLLOUT that succeeds; the calls on \
+         fd 670 were:\n{}",
+        calls.join("\n")
+    );
+}
+
+/// The epoll fd of the RawEpoll mirror in a trace of [`add_eexist_retry_installs_the_new_interest`]:
+/// the base registers fd 670 first, the mirror second.
+fn raw_epfd(calls: &[String]) -> String {
+    let adds: Vec<&str> = calls
+        .iter()
+        .filter(|l| l.contains("EPOLL_CTL_ADD, 670, {events=EPOLLIN,"))
+        .filter_map(|l| l.split(['(', ',']).nth(1))
+        .collect();
+    adds.get(1)
+        .unwrap_or_else(|| panic!("two ADDs of EPOLLIN on fd 670:\n{}", calls.join("\n")))
+        .to_string()
 }

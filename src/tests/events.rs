@@ -1,16 +1,20 @@
 //! Events on every backend: readiness, EV_PERSIST, event_pending, several events on one fd,
-//! event_active, priorities, callbacks that free or re-add their own event, and the errors of
-//! event_new / event_add / a freed EventId. Each behaviour runs on epoll, poll and select
-//! (`epoll::name`, `poll::name`, `select::name`).
+//! event_active, priorities, callbacks that free or re-add their own event, the errors of
+//! event_new / event_add / a freed EventId, what hang-ups and errors wake (provoked for real on
+//! pipes and sockets), and evmap's 65535-events-per-fd limit. Each behaviour runs on epoll, poll and
+//! select (`epoll::name`, `poll::name`, `select::name`) unless it says otherwise.
 
 #[macro_use]
 mod common;
 
 use common::*;
+use minievent::util::{make_socket_nonblocking, would_block, write};
 use minievent::{
-    Base, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Error, Ev, EventId, LoopExit,
+    Base, EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Error, Ev,
+    EventId, LoopExit, LoopFlags,
 };
 use std::cell::Cell;
+use std::os::fd::RawFd;
 use std::rc::Rc;
 
 per_backend!(
@@ -26,6 +30,9 @@ per_backend!(
     callback_frees_its_own_event,
     mixing_et_and_level_triggered_on_one_fd_is_refused,
     freed_event_id_is_an_error,
+    hang_up_wakes_readers_and_writers,
+    hang_up_with_rdhup_is_ev_closed,
+    an_error_wakes_readers_and_writers,
 );
 
 /// evmap.c:evmap_io_active_ (each event gets `ev_events & what`) and the backends' dispatch: an idle
@@ -485,4 +492,191 @@ fn callback_receives_its_own_id_and_fd() {
     base.event_add(r, None).unwrap();
     base.dispatch().unwrap();
     assert_eq!(got.get(), Some((pair.a, r)));
+}
+
+/// `pipe()`: `[read end, write end]`.
+fn pipe() -> [RawFd; 2] {
+    let mut p = [-1; 2];
+    // SAFETY: p has room for the two fds pipe writes.
+    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0, "pipe");
+    p
+}
+
+/// epoll.c:epoll_dispatch (`EPOLLHUP` without `EPOLLRDHUP`) and poll.c:poll_dispatch (`POLLHUP`)
+/// wake readers *and* writers on a hang-up. Provoked for real on the read end of a pipe whose write
+/// end is closed: that fd is neither readable (no data) nor ever writable (a read end), and the
+/// kernel reports the hang-up alone — so only the mapping can wake the writer, or the reader.
+/// select.c has no hang-up: the read end is readable (end of file) and never in the write set, so
+/// only the reader runs there, as with libevent.
+fn hang_up_wakes_readers_and_writers(method: &str) {
+    let mut base = base_for(method);
+    let [rd, wr] = pipe();
+    let log = Log::new();
+    let r = base.event_new(rd, EV_READ, log.recorder("r")).unwrap();
+    let w = base.event_new(rd, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(r, None).unwrap();
+    base.event_add(w, None).unwrap();
+    assert_eq!(base.run(LoopFlags::NONBLOCK).unwrap(), LoopExit::Done);
+    assert_eq!(log.entries(), [], "an idle pipe's read end is not ready");
+
+    close(wr).unwrap();
+    base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap();
+    if method == "select" {
+        assert_eq!(log.entries(), [("r", EV_READ)]);
+        assert_eq!(base.event_pending(w, EV_WRITE).unwrap(), EV_WRITE);
+    } else {
+        assert_eq!(
+            log.entries(),
+            [("w", EV_WRITE), ("r", EV_READ)],
+            "the hang-up wakes both (list head first)"
+        );
+    }
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    close(rd).unwrap();
+}
+
+/// epoll.c:epoll_dispatch: a hang-up that comes *with* `EPOLLRDHUP` is `EV_CLOSED`, not
+/// `EV_READ|EV_WRITE`. Provoked for real: a socket whose send buffer is full (so not writable) sees
+/// its peer shut down both directions — the kernel reports `EPOLLHUP|EPOLLRDHUP` (`EPOLLIN` is not
+/// asked for) — and only the `EV_CLOSED` event runs, not the writer. poll.c:poll_dispatch maps any
+/// `POLLHUP` to readable and writable, so there the writer runs as well; select has no `EV_CLOSED`
+/// and the socket is not writable: nothing runs. On epoll, once the one-shot closer is gone the
+/// bare `EPOLLHUP` that remains wakes the writer after all, on the next pass.
+fn hang_up_with_rdhup_is_ev_closed(method: &str) {
+    let mut base = base_for(method);
+    let pair = Pair::new();
+    make_socket_nonblocking(pair.a).unwrap();
+    loop {
+        match write(pair.a, &[0u8; 4096]) {
+            Ok(_) => {}
+            Err(e) if would_block(&e) => break,
+            Err(e) => panic!("filling the socket: {e}"),
+        }
+    }
+    let log = Log::new();
+    let c = base
+        .event_new(pair.a, EV_CLOSED, log.recorder("c"))
+        .unwrap();
+    let w = base.event_new(pair.a, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(c, None).unwrap();
+    base.event_add(w, None).unwrap();
+    assert_eq!(base.run(LoopFlags::NONBLOCK).unwrap(), LoopExit::Done);
+    assert_eq!(
+        log.entries(),
+        [],
+        "a full socket with a live peer is not ready"
+    );
+
+    // SAFETY: shutdown takes only integers.
+    assert_eq!(unsafe { libc::shutdown(pair.b, libc::SHUT_RDWR) }, 0);
+    let one_pass = LoopFlags::NONBLOCK | LoopFlags::ONCE;
+    base.run(one_pass).unwrap();
+    let expected: &[(&str, Ev)] = match method {
+        "epoll" => &[("c", EV_CLOSED)],
+        "poll" => &[("w", EV_WRITE), ("c", EV_CLOSED)],
+        _ => &[],
+    };
+    assert_eq!(log.entries(), expected, "the pass that sees the hang-up");
+    if method == "epoll" {
+        // The one-shot closer is gone, so EPOLLRDHUP is no longer asked for — but EPOLLHUP is always
+        // reported: alone now, it wakes the writer (the socket is still full).
+        log.clear();
+        base.run(one_pass).unwrap();
+        assert_eq!(log.entries(), [("w", EV_WRITE)], "the next pass");
+    }
+    base.event_free(c).unwrap();
+    base.event_free(w).unwrap();
+}
+
+/// epoll.c:epoll_dispatch (`EPOLLERR`) and poll.c:poll_dispatch (`POLLERR`) wake readers *and*
+/// writers on an error. Provoked for real on the write end of a full pipe whose read end is then
+/// closed: it is not writable (full) and a write end is never readable, so the kernel reports the
+/// error alone. select(2) itself counts an error as readable and writable, so both run there too.
+fn an_error_wakes_readers_and_writers(method: &str) {
+    let mut base = base_for(method);
+    let [rd, wr] = pipe();
+    make_socket_nonblocking(wr).unwrap();
+    loop {
+        match write(wr, &[0u8; 4096]) {
+            Ok(_) => {}
+            Err(e) if would_block(&e) => break,
+            Err(e) => panic!("filling the pipe: {e}"),
+        }
+    }
+    let log = Log::new();
+    let r = base.event_new(wr, EV_READ, log.recorder("r")).unwrap();
+    let w = base.event_new(wr, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(r, None).unwrap();
+    base.event_add(w, None).unwrap();
+    assert_eq!(base.run(LoopFlags::NONBLOCK).unwrap(), LoopExit::Done);
+    assert_eq!(log.entries(), [], "a full pipe's write end is not ready");
+
+    close(rd).unwrap();
+    base.run(LoopFlags::NONBLOCK | LoopFlags::ONCE).unwrap();
+    assert_eq!(
+        log.entries(),
+        [("w", EV_WRITE), ("r", EV_READ)],
+        "the error wakes both (list head first)"
+    );
+    base.event_free(r).unwrap();
+    base.event_free(w).unwrap();
+    close(wr).unwrap();
+}
+
+/// evmap.c:evmap_io_add_ keeps a 16-bit count of readers (and of writers, and of closers) per fd:
+/// the 65535th reader of one fd is accepted, the 65536th refused — without being counted, so
+/// deleting one reader makes room for exactly one more. Writers are counted apart, and the fd is
+/// still watched: data wakes every reader. (The count is evmap's, the same on every backend; one
+/// backend is enough, and 65535 events are slow to add: evmap keeps each fd's events in a `Vec`.)
+#[test]
+fn at_most_65535_events_of_one_kind_per_fd() {
+    const MAX: usize = 65535;
+    let mut base = base_for("epoll");
+    let pair = Pair::new();
+    let calls = Rc::new(Cell::new(0usize));
+    let mut readers = Vec::with_capacity(MAX);
+    for _ in 0..MAX {
+        let c = Rc::clone(&calls);
+        let r = base
+            .event_new(pair.a, EV_READ | EV_PERSIST, move |_, _, _, _| {
+                c.set(c.get() + 1)
+            })
+            .unwrap();
+        base.event_add(r, None).unwrap();
+        readers.push(r);
+    }
+    let log = Log::new();
+    let extra = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, log.recorder("extra"))
+        .unwrap();
+    let err = base
+        .event_add(extra, None)
+        .expect_err("the 65536th reader of one fd");
+    assert!(
+        matches!(err, Error::TooManyEvents { fd } if fd == pair.a),
+        "{err:?}"
+    );
+    assert_eq!(base.event_pending(extra, EV_READ).unwrap(), Ev::NONE);
+
+    let w = base.event_new(pair.a, EV_WRITE, log.recorder("w")).unwrap();
+    base.event_add(w, None)
+        .expect("writers are counted apart from readers");
+
+    base.event_del(readers[0]).unwrap();
+    base.event_add(extra, None)
+        .expect("one reader deleted: room for one");
+    let one_more = base.event_new(pair.a, EV_READ, |_, _, _, _| {}).unwrap();
+    let err = base.event_add(one_more, None).expect_err("full again");
+    assert!(
+        matches!(err, Error::TooManyEvents { fd } if fd == pair.a),
+        "{err:?}"
+    );
+
+    pair.send(b"x");
+    assert_eq!(run_once_guarded(&mut base), LoopExit::Done);
+    assert_eq!(calls.get(), MAX - 1, "every remaining reader ran once");
+    let mut seen = log.entries();
+    seen.sort_by_key(|&(label, _)| label);
+    assert_eq!(seen, [("extra", EV_READ), ("w", EV_WRITE)]);
 }

@@ -1,14 +1,16 @@
 //! The event loop on every backend: its return values, loopexit / loopbreak, EVLOOP_ONCE /
 //! EVLOOP_NONBLOCK, re-entrancy, and timeouts (pure timers, fd events with a timeout, persistent
-//! timeouts, deleting and replacing a timeout). Timing margins are generous: the tests assert order
-//! and counts, and only lower bounds on durations (a timer never fires early).
+//! timeouts, deleting and replacing a timeout), and waits interrupted by a signal. Timing margins
+//! are generous: the tests assert order and counts, and only lower bounds on durations (a timer
+//! never fires early) — except the steady-tick test, whose upper bound sits far from both the right
+//! and the wrong behaviour (see its comment).
 
 #[macro_use]
 mod common;
 
 use common::*;
 use minievent::{Base, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Error, Ev, LoopExit, LoopFlags};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,8 @@ per_backend!(
     timers_fire_in_deadline_order,
     event_del_removes_a_pending_timeout,
     re_adding_replaces_the_timeout,
+    persistent_timer_keeps_a_steady_tick,
+    an_interrupted_wait_is_not_an_error,
 );
 
 /// event.c:event_base_loop returns 1 ("no events registered") when nothing is added, scheduled or
@@ -447,4 +451,121 @@ fn once_events() {
         "once-events free themselves"
     );
     assert_eq!(log.entries(), [("now", EV_TIMEOUT), ("write", EV_WRITE)]);
+}
+
+/// event.c:event_persist_closure re-arms a persistent timer that timed out relative to its *old
+/// deadline* (`ev_timeout`), not to now, so a tick that runs late — here because each call works for
+/// 10 ms, and event_base_loop computes the next wait from the time cached before the callbacks ran —
+/// does not push the later ticks back: 21 ticks of a 20 ms timer span about 20 × 20 ms (plus one
+/// call's work), where re-arming from now would make every interval at least 20 + 10 ms, 600 ms in
+/// all. The bound in between (500 ms) leaves 90 ms for a loaded machine, and a wrong re-arm cannot
+/// come under it: each of its intervals is a wait of the full period after a call's work.
+fn persistent_timer_keeps_a_steady_tick(method: &str) {
+    const PERIOD: Duration = Duration::from_millis(20);
+    const WORK: Duration = Duration::from_millis(10);
+    const TICKS: usize = 21;
+    let mut base = base_for(method);
+    let ticks: Rc<RefCell<Vec<Instant>>> = Rc::default();
+    let t_in = Rc::clone(&ticks);
+    let t = base
+        .event_new(-1, EV_PERSIST, move |base, _, what, me| {
+            assert_eq!(what, EV_TIMEOUT);
+            t_in.borrow_mut().push(Instant::now());
+            if t_in.borrow().len() == TICKS {
+                base.event_del(me).unwrap();
+                return;
+            }
+            std::thread::sleep(WORK); // the callback's work
+        })
+        .unwrap();
+    base.event_add(t, Some(PERIOD)).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    let ticks = ticks.borrow();
+    assert_eq!(ticks.len(), TICKS);
+    let span = ticks[TICKS - 1] - ticks[0];
+    let periods = (TICKS - 1) as u32;
+    let intervals: Vec<u128> = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert!(
+        span >= PERIOD * periods - 10 * MS,
+        "{TICKS} ticks of a {PERIOD:?} timer in {span:?}: too fast ({intervals:?} ms)"
+    );
+    assert!(
+        span < (PERIOD + WORK / 2) * periods,
+        "{TICKS} ticks of a {PERIOD:?} timer took {span:?}: the timer drifts by the callback's \
+         work, so it is re-armed from now, not from its deadline (intervals {intervals:?} ms)"
+    );
+}
+
+thread_local! {
+    /// How many SIGUSR1 the current thread's handler saw.
+    static SIGNALS_SEEN: Cell<usize> = const { Cell::new(0) };
+}
+
+extern "C" fn count_sigusr1(_: libc::c_int) {
+    SIGNALS_SEEN.with(|n| n.set(n.get() + 1));
+}
+
+/// Installs [`count_sigusr1`] for SIGUSR1, once for the whole test process, without SA_RESTART
+/// (epoll_wait, poll and select are never restarted after a handler anyway: they fail with EINTR).
+fn install_sigusr1_counter() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: an all-zero sigaction is a valid starting point (empty mask, no flags).
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        sa.sa_sigaction = count_sigusr1 as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: sa is a valid sigaction whose handler only touches a thread-local counter.
+        let res = unsafe { libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()) };
+        assert_eq!(res, 0, "sigaction: {}", std::io::Error::last_os_error());
+    });
+}
+
+/// epoll.c:epoll_dispatch, poll.c:poll_dispatch and select.c:select_dispatch treat a wait
+/// interrupted by a signal (EINTR) as "nothing ready", not as an error: the loop computes its
+/// timeout again and waits on. A helper thread sends SIGUSR1 to the thread running the loop every
+/// 5 ms until it returns, so most of the waits for a 150 ms timer are interrupted; the loop must
+/// still end with the timer, as if nothing had happened.
+fn an_interrupted_wait_is_not_an_error(method: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    install_sigusr1_counter();
+    let mut base = base_for(method);
+    let log = Log::new();
+    let t = base.event_new(-1, Ev::NONE, log.recorder("t")).unwrap();
+    base.event_add(t, Some(150 * MS)).unwrap();
+
+    // SAFETY: pthread_self has no preconditions.
+    let me = unsafe { libc::pthread_self() };
+    let done = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&done);
+    let sender = std::thread::spawn(move || {
+        let mut sent = 0;
+        while !stop.load(Ordering::SeqCst) {
+            // SAFETY: `me` is alive: the test thread joins this thread before it returns.
+            assert_eq!(unsafe { libc::pthread_kill(me, libc::SIGUSR1) }, 0);
+            sent += 1;
+            std::thread::sleep(5 * MS);
+        }
+        sent
+    });
+    let before = SIGNALS_SEEN.with(Cell::get);
+    let start = Instant::now();
+    let result = base.dispatch();
+    let took = start.elapsed();
+    done.store(true, Ordering::SeqCst);
+    let sent = sender.join().expect("the signal sender");
+    let seen = SIGNALS_SEEN.with(Cell::get) - before;
+
+    assert_eq!(
+        result.expect("an interrupted wait is not an error"),
+        LoopExit::NoEvents
+    );
+    assert_eq!(log.entries(), [("t", EV_TIMEOUT)]);
+    assert!(took >= 140 * MS, "the timer fired after {took:?}");
+    assert!(
+        seen >= 2 && sent >= 2,
+        "only {seen} of {sent} signals reached the loop's thread while it ran"
+    );
 }
