@@ -27,18 +27,18 @@ pub struct EvmapIo {
 impl EvmapIo {
     /// The kinds this fd is watched for: `EV_READ | EV_WRITE | EV_CLOSED` where the count is non-zero.
     pub fn old_events(&self) -> Ev {
-        let mut old = Ev::NONE;
-        if self.nread > 0 {
-            old |= EV_READ;
-        }
-        if self.nwrite > 0 {
-            old |= EV_WRITE;
-        }
-        if self.nclose > 0 {
-            old |= EV_CLOSED;
-        }
-        old
+        kinds(self.nread > 0, self.nwrite > 0, self.nclose > 0)
     }
+}
+
+/// `EV_READ`, `EV_WRITE` and `EV_CLOSED`, each where its flag is set: the kinds an fd is watched
+/// for, or the kinds whose count just crossed zero (what evmap tells the backend).
+pub fn kinds(read: bool, write: bool, close: bool) -> Ev {
+    let mut res = Ev::NONE;
+    res.set(EV_READ, read);
+    res.set(EV_WRITE, write);
+    res.set(EV_CLOSED, close);
+    res
 }
 
 /// Every fd's slot, indexed by fd (libevent's array variant, used where fds are small integers).
@@ -99,16 +99,7 @@ impl IoMap {
         {
             return Err(Error::MixedEdgeTrigger { fd });
         }
-        let mut res = Ev::NONE;
-        for (first, kind) in [
-            (first_read, EV_READ),
-            (first_write, EV_WRITE),
-            (first_close, EV_CLOSED),
-        ] {
-            if first {
-                res |= kind;
-            }
-        }
+        let res = kinds(first_read, first_write, first_close);
         if !res.is_empty() {
             backend.add(fd, old, (events & EV_ET) | res)?;
         }
@@ -138,16 +129,7 @@ impl IoMap {
         let (nread, last_read) = count(fd, ctx.nread, events.contains(EV_READ), false)?;
         let (nwrite, last_write) = count(fd, ctx.nwrite, events.contains(EV_WRITE), false)?;
         let (nclose, last_close) = count(fd, ctx.nclose, events.contains(EV_CLOSED), false)?;
-        let mut res = Ev::NONE;
-        for (last, kind) in [
-            (last_read, EV_READ),
-            (last_write, EV_WRITE),
-            (last_close, EV_CLOSED),
-        ] {
-            if last {
-                res |= kind;
-            }
-        }
+        let res = kinds(last_read, last_write, last_close);
         let told = if res.is_empty() {
             Ok(false)
         } else {

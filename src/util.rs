@@ -10,34 +10,44 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 /// Sets O_NONBLOCK: `fcntl(F_GETFL)` then `fcntl(F_SETFL, flags|O_NONBLOCK)`.
 /// libevent: `evutil_make_socket_nonblocking()`.
 pub fn make_socket_nonblocking(fd: RawFd) -> Result<()> {
-    // SAFETY: fcntl with F_GETFL takes no pointer.
-    let flags = cvt(
-        unsafe { libc::fcntl(fd, libc::F_GETFL, 0) },
-        "fcntl(F_GETFL)",
-    )?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: fcntl with F_SETFL takes an int.
-        cvt(
-            unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) },
-            "fcntl(F_SETFL)",
-        )?;
-    }
-    Ok(())
+    fcntl_add_flag(fd, FcntlFlags::STATUS, libc::O_NONBLOCK)
 }
 
 /// Sets FD_CLOEXEC: `fcntl(F_GETFD)` then `fcntl(F_SETFD, flags|FD_CLOEXEC)`.
 /// libevent: `evutil_make_socket_closeonexec()`.
 pub fn make_socket_closeonexec(fd: RawFd) -> Result<()> {
-    // SAFETY: fcntl with F_GETFD takes no pointer.
-    let flags = cvt(
-        unsafe { libc::fcntl(fd, libc::F_GETFD, 0) },
-        "fcntl(F_GETFD)",
-    )?;
-    if flags & libc::FD_CLOEXEC == 0 {
-        // SAFETY: fcntl with F_SETFD takes an int.
+    fcntl_add_flag(fd, FcntlFlags::DESCRIPTOR, libc::FD_CLOEXEC)
+}
+
+/// A pair of fcntl commands that read and write one set of flags, with their names for errors.
+struct FcntlFlags {
+    get: (libc::c_int, &'static str),
+    set: (libc::c_int, &'static str),
+}
+
+impl FcntlFlags {
+    /// The file status flags (O_NONBLOCK, ...).
+    const STATUS: FcntlFlags = FcntlFlags {
+        get: (libc::F_GETFL, "fcntl(F_GETFL)"),
+        set: (libc::F_SETFL, "fcntl(F_SETFL)"),
+    };
+    /// The descriptor flags (FD_CLOEXEC).
+    const DESCRIPTOR: FcntlFlags = FcntlFlags {
+        get: (libc::F_GETFD, "fcntl(F_GETFD)"),
+        set: (libc::F_SETFD, "fcntl(F_SETFD)"),
+    };
+}
+
+/// Reads the flags and, unless `flag` is already set, writes them back with it — the two calls
+/// libevent's `evutil_make_socket_*` helpers make.
+fn fcntl_add_flag(fd: RawFd, cmds: FcntlFlags, flag: libc::c_int) -> Result<()> {
+    // SAFETY: fcntl with a GET command takes no pointer.
+    let flags = cvt(unsafe { libc::fcntl(fd, cmds.get.0, 0) }, cmds.get.1)?;
+    if flags & flag == 0 {
+        // SAFETY: fcntl with a SET command takes an int.
         cvt(
-            unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) },
-            "fcntl(F_SETFD)",
+            unsafe { libc::fcntl(fd, cmds.set.0, flags | flag) },
+            cmds.set.1,
         )?;
     }
     Ok(())

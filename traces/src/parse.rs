@@ -233,19 +233,33 @@ pub fn nesting_depth(line: &str) -> usize {
     deepest
 }
 
-/// Whether `line` has strace's `-T` field, ` <SECONDS.MICROS>`, outside string literals.
+/// Whether `line` has strace's `-T` field, ` <SECONDS.MICROS>`, outside string literals — or,
+/// anywhere at all, the start of one (` <SECONDS.MICROS`, closed or not) whose microseconds
+/// overflow a `u64`: strace-parse multiplies before it looks for the `>`, and its idea of where a
+/// string literal ends may differ from ours on a malformed line.
 fn has_duration(line: &str) -> bool {
-    let line = without_strings(line);
-    line.match_indices(" <").any(|(at, _)| {
+    durations(&without_strings(line)).any(|(_, _, closed)| closed)
+        || durations(line).any(|(secs, micros, _)| {
+            let (Ok(secs), Ok(micros)) = (secs.parse::<u64>(), micros.parse::<u64>()) else {
+                return false; // strace-parse's own parse of the digits fails: no arithmetic
+            };
+            secs.checked_mul(1_000_000)
+                .and_then(|us| us.checked_add(micros))
+                .is_none()
+        })
+}
+
+/// Every ` <SECONDS.MICROS` in `line`: its two runs of digits, and whether a `>` closes it.
+fn durations(line: &str) -> impl Iterator<Item = (&str, &str, bool)> {
+    line.match_indices(" <").filter_map(|(at, _)| {
         let field = &line[at + 2..];
-        let Some((secs, rest)) = field.split_once('.') else {
-            return false;
-        };
+        let secs = field.bytes().take_while(u8::is_ascii_digit).count();
+        let rest = field[secs..].strip_prefix('.')?;
         let micros = rest.bytes().take_while(u8::is_ascii_digit).count();
-        !secs.is_empty()
-            && secs.bytes().all(|b| b.is_ascii_digit())
-            && micros > 0
-            && rest[micros..].starts_with('>')
+        (secs > 0 && micros > 0).then(|| {
+            let closed = rest[micros..].starts_with('>');
+            (&field[..secs], &rest[..micros], closed)
+        })
     })
 }
 
@@ -823,6 +837,14 @@ mod tests {
                 "1  poll(NULL, 0, 20) = 0 (Timeout) <0.020094>",
                 "(strace -T)",
             ),
+            // strace-parse multiplies before it looks for the closing `>`: an unclosed or
+            // malformed field overflows too (found by the same properties).
+            (
+                "19480 close(3)                          = 0 <20000000000000.000.00>",
+                "(strace -T)",
+            ),
+            ("1  close(3) = 0 <20000000000000.5", "(strace -T)"),
+            ("1  write(1, \"x <20000000000000.5\", 7) = 7", "(strace -T)"),
         ] {
             let err = parse(line, "t.strace").expect_err(line).to_string();
             assert!(

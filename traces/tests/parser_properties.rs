@@ -13,10 +13,22 @@ use minievent_traces::render;
 use proptest::prelude::*;
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// Panics seen in any thread of this test binary, strace-parse's workers included (a panic
 /// there would not reach the caller: it would only lose the line).
 static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+/// One case at a time: [`PANICS`] counts the whole process, so a panic in one test's case must not
+/// be counted against a case of another test running in a parallel thread.
+static ONE_CASE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Takes [`ONE_CASE_AT_A_TIME`] (a poisoned lock is still a lock) for the case that holds it.
+fn one_case() -> MutexGuard<'static, ()> {
+    ONE_CASE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Installs the counting hook (once) and returns the count so far.
 fn count_panics() -> usize {
@@ -200,6 +212,7 @@ proptest! {
     /// Real strace lines, damaged: parsed, or an error naming the file and line.
     #[test]
     fn mutated_strace_lines_parse_or_name_their_line(text in mutated_trace()) {
+        let _one = one_case();
         let before = count_panics();
         check(&text, before, parse::parse(&text, FILE))?;
     }
@@ -207,6 +220,7 @@ proptest! {
     /// Any text at all.
     #[test]
     fn arbitrary_text_parses_or_names_its_line(text in "(\\PC{0,40}\n?){0,8}") {
+        let _one = one_case();
         let before = count_panics();
         check(&text, before, parse::parse(&text, FILE))?;
     }
@@ -214,6 +228,7 @@ proptest! {
     /// Text from strace's own alphabet, which gets further into the grammar.
     #[test]
     fn strace_alphabet_soup_parses_or_names_its_line(text in strace_alphabet_text()) {
+        let _one = one_case();
         let before = count_panics();
         check(&text, before, parse::parse(&text, FILE))?;
     }
@@ -229,6 +244,7 @@ proptest! {
             0..8,
         )
     ) {
+        let _one = one_case();
         let before = count_panics();
         let bytes = lines.join(&b'\n');
         let result = parse::parse_bytes(&bytes, FILE);
