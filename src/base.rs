@@ -133,7 +133,14 @@ impl Base {
                 cfg.limit_callbacks_after_prio
             };
 
-        let (method, backend) = choose_backend(cfg, check_env)?;
+        let (method, mut backend) = choose_backend(cfg, check_env)?;
+        // libevent: the USING_TIMERFD part of epoll_init() (before evsig_init_, as here).
+        if method.name == "epoll"
+            && flags.contains(BaseFlags::PRECISE_TIMER)
+            && clock.clock_id() == libc::CLOCK_MONOTONIC
+        {
+            backend = crate::backend::epoll::with_timerfd(backend);
+        }
         let sig = Evsig::init()?;
         if config::getenv("EVENT_SHOW_METHOD") {
             crate::log::msg(&format!("libevent using: {}", method.name));

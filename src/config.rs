@@ -16,8 +16,9 @@ bitflags::bitflags! {
         /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
         /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
         const NO_CACHE_TIME = 0x08;
-        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
-        /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
+        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`, and on
+        /// epoll a timerfd for sub-millisecond timeouts ([`crate::backend::epoll::with_timerfd`]).
+        /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER`.
         const PRECISE_TIMER = 0x20;
     }
 }

@@ -27,6 +27,12 @@ impl MonotonicTimer {
     }
     // ANCHOR_END: clock
 
+    /// The clock it reads: `CLOCK_MONOTONIC` or `CLOCK_MONOTONIC_COARSE`.
+    /// libevent: `monotonic_timer.monotonic_clock`.
+    pub fn clock_id(&self) -> libc::clockid_t {
+        self.clock
+    }
+
     /// The current time. libevent: `evutil_gettime_monotonic_()`.
     pub fn now(&self) -> Duration {
         let mut ts = libc::timespec {

@@ -459,3 +459,33 @@ fn common_timeout_is_the_same_for_the_same_duration(method: &str) {
     ));
     assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
 }
+
+/// EVENT_BASE_FLAG_PRECISE_TIMER on epoll: a timerfd in the epoll set, armed in nanoseconds; a
+/// sub-millisecond timer fires, an fd event beside it still works, and the timerfd's own
+/// readiness never reaches a callback.
+#[test]
+fn precise_timer_on_epoll_uses_a_timerfd() {
+    let mut base =
+        Base::with_config(&config_for("epoll").set_flag(BaseFlags::PRECISE_TIMER)).unwrap();
+    let log = Log::new();
+    let t = base.event_new(-1, Ev::NONE, log.recorder("t")).unwrap();
+    let start = std::time::Instant::now();
+    base.event_add(t, Some(Duration::from_micros(300))).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    assert!(start.elapsed() >= Duration::from_micros(300));
+    assert_eq!(log.entries(), vec![("t", EV_TIMEOUT)]);
+    // An fd event: the wait returns it (and perhaps the timerfd), and only it runs.
+    let pair = Pair::new();
+    log.clear();
+    let r = base.event_new(pair.a, EV_READ, log.recorder("r")).unwrap();
+    base.event_add(r, Some(Duration::from_secs(5))).unwrap();
+    base.event_add(t, Some(Duration::from_micros(200))).unwrap();
+    run_once_guarded(&mut base);
+    pair.send(b"x");
+    run_once_guarded(&mut base);
+    assert_eq!(log.labels(), vec!["t", "r"]);
+    assert!(
+        log.entries()[1].1.contains(EV_READ),
+        "the read event fired for its fd"
+    );
+}

@@ -98,6 +98,8 @@ scenario!(timers_common_select, "timers-common-select");
 scenario!(timers_max_dispatch, "timers-max-dispatch");
 scenario!(timers_max_dispatch_poll, "timers-max-dispatch-poll");
 scenario!(timers_max_dispatch_select, "timers-max-dispatch-select");
+scenario!(timers_pure_precise, "timers-pure-precise");
+scenario!(timers_max_dispatch_precise, "timers-max-dispatch-precise");
 
 /// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
 #[test]
@@ -122,6 +124,8 @@ fn every_scenario_is_tested() {
         "timers-max-dispatch",
         "timers-max-dispatch-poll",
         "timers-max-dispatch-select",
+        "timers-pure-precise",
+        "timers-max-dispatch-precise",
     ];
     let registered: Vec<&str> = minievent_traces::scenarios()
         .iter()
