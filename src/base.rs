@@ -13,10 +13,14 @@ use crate::time::MonotonicTimer;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The next [`Base::id`]; ids start at 1 and a process that makes 2^32 bases wraps around.
 static NEXT_BASE_ID: AtomicU32 = AtomicU32::new(1);
+
+/// How often, in seconds, [`Base::gettime`] re-measures wall-clock minus monotonic time.
+/// libevent: `CLOCK_SYNC_INTERVAL`.
+pub const CLOCK_SYNC_INTERVAL: u64 = 5;
 
 /// libevent: `EVENT_MAX_PRIORITIES`.
 pub const EVENT_MAX_PRIORITIES: usize = 256;
@@ -70,6 +74,22 @@ pub struct Base {
     pub(crate) clock: MonotonicTimer,
     /// The time read once per loop iteration. libevent: `base->tv_cache`.
     pub(crate) tv_cache: Option<Duration>,
+    /// Wall-clock time minus monotonic time, re-measured by [`Base::gettime`] at most every
+    /// [`CLOCK_SYNC_INTERVAL`] seconds. libevent: `base->tv_clock_diff`.
+    pub(crate) tv_clock_diff: Duration,
+    /// The monotonic second at which `tv_clock_diff` was last measured.
+    /// libevent: `base->last_updated_clock_diff`.
+    pub(crate) last_updated_clock_diff: u64,
+    /// How long one `process_active` may run callbacks of the limited priorities (`None`: no
+    /// limit). libevent: `base->max_dispatch_time` (`tv_sec == -1`: none).
+    pub(crate) max_dispatch_time: Option<Duration>,
+    /// How many callbacks of the limited priorities one `process_active` runs at most.
+    /// libevent: `base->max_dispatch_callbacks` (`INT_MAX`: no limit).
+    pub(crate) max_dispatch_callbacks: usize,
+    /// Priorities from this one on are limited. libevent: `base->limit_callbacks_after_prio`.
+    pub(crate) limit_callbacks_after_prio: usize,
+    /// The common-timeout queues. libevent: `base->common_timeout_queues`.
+    pub(crate) common_timeout_queues: Vec<crate::common_timeout::CommonTimeoutList>,
     /// Scratch list the backend fills with ready fds on each dispatch.
     pub(crate) ready: Vec<(RawFd, crate::event::Ev)>,
     /// libevent: `running_loop`, `event_gotterm`, `event_break`, `event_continue`,
@@ -102,7 +122,25 @@ impl Base {
         }
         let clock = MonotonicTimer::new(flags.contains(BaseFlags::PRECISE_TIMER));
 
-        let (method, backend) = choose_backend(cfg, check_env)?;
+        // libevent: the max_dispatch_* lines of event_base_new_with_config(); with neither limit
+        // set, no priority is limited.
+        let max_dispatch_time = cfg.max_dispatch_interval;
+        let max_dispatch_callbacks = cfg.max_dispatch_callbacks;
+        let limit_callbacks_after_prio =
+            if max_dispatch_callbacks == usize::MAX && max_dispatch_time.is_none() {
+                usize::MAX
+            } else {
+                cfg.limit_callbacks_after_prio
+            };
+
+        let (method, mut backend) = choose_backend(cfg, check_env)?;
+        // libevent: the USING_TIMERFD part of epoll_init() (before evsig_init_, as here).
+        if method.name == "epoll"
+            && flags.contains(BaseFlags::PRECISE_TIMER)
+            && clock.clock_id() == libc::CLOCK_MONOTONIC
+        {
+            backend = crate::backend::epoll::with_timerfd(backend);
+        }
         let sig = Evsig::init()?;
         if config::getenv("EVENT_SHOW_METHOD") {
             crate::log::msg(&format!("libevent using: {}", method.name));
@@ -123,6 +161,12 @@ impl Base {
             free_slots: Vec::new(),
             clock,
             tv_cache: None,
+            tv_clock_diff: Duration::ZERO,
+            last_updated_clock_diff: 0,
+            max_dispatch_time,
+            max_dispatch_callbacks,
+            limit_callbacks_after_prio,
+            common_timeout_queues: Vec::new(),
             ready: Vec::new(),
             running_loop: false,
             event_gotterm: false,
@@ -186,9 +230,22 @@ impl Base {
     }
 
     // ANCHOR: time_cache
-    /// The time, from the cache while callbacks run. libevent: `gettime()`.
-    pub(crate) fn gettime(&self) -> Duration {
-        self.tv_cache.unwrap_or_else(|| self.clock.now())
+    /// The time, from the cache while callbacks run. Reading the clock also re-measures the
+    /// offset of the wall clock from the monotonic one, when the last measurement is more than
+    /// [`CLOCK_SYNC_INTERVAL`] seconds old (so not during a machine's first five seconds of
+    /// uptime, as in libevent). libevent: `gettime()`.
+    pub(crate) fn gettime(&mut self) -> Duration {
+        if let Some(cached) = self.tv_cache {
+            return cached;
+        }
+        let now = self.clock.now();
+        if self.last_updated_clock_diff + CLOCK_SYNC_INTERVAL < now.as_secs() {
+            // libevent subtracts two timevals and may get a negative offset; the wall clock is
+            // decades past the monotonic one on any real system, so the offset saturates at 0.
+            self.tv_clock_diff = crate::time::gettimeofday().saturating_sub(now);
+            self.last_updated_clock_diff = now.as_secs();
+        }
+        now
     }
 
     /// Reads the clock into the cache (unless NO_CACHE_TIME). libevent: `update_time_cache()`.
@@ -199,6 +256,33 @@ impl Base {
         }
     }
     // ANCHOR_END: time_cache
+
+    // ANCHOR: gettimeofday_cached
+    /// The wall-clock time, from the time cache when there is one: the cached monotonic time
+    /// plus the offset of the wall clock from the monotonic one that the last clock read measured
+    /// (at most [`CLOCK_SYNC_INTERVAL`] seconds old). Without a cache — outside the loop, or with
+    /// [`BaseFlags::NO_CACHE_TIME`] — it reads the wall clock itself (`gettimeofday`, a vDSO call:
+    /// no trace line). Cheaper than asking the kernel, and the same value for every callback of
+    /// one loop iteration; it may lag the real time by a callback's running time, and by a wall
+    /// clock step of the last five seconds. Microsecond resolution, as a `timeval` has.
+    /// libevent: `event_base_gettimeofday_cached()`.
+    pub fn gettimeofday_cached(&self) -> SystemTime {
+        let since_epoch = match self.tv_cache {
+            None => crate::time::gettimeofday(),
+            Some(cached) => cached.saturating_add(self.tv_clock_diff),
+        };
+        UNIX_EPOCH + since_epoch
+    }
+
+    /// Refreshes the time cache now, if the loop is running (a no-op otherwise, or with
+    /// [`BaseFlags::NO_CACHE_TIME`]): for a callback that ran long and wants the timeouts it adds
+    /// to count from the real time. libevent: `event_base_update_cache_time()`.
+    pub fn update_cache_time(&mut self) {
+        if self.running_loop {
+            self.update_time_cache();
+        }
+    }
+    // ANCHOR_END: gettimeofday_cached
 
     /// The event an id names, or an error saying it was freed or is another base's.
     pub(crate) fn ev(&self, id: EventId) -> Result<&Event> {

@@ -3,6 +3,7 @@
 //! `event_config_set_flag` (event.c), plus the environment variables `event_base_new_with_config` reads.
 
 use crate::backend::{EventOp, Features, PREFERENCE};
+use std::time::Duration;
 
 // ANCHOR: base_flags
 bitflags::bitflags! {
@@ -15,8 +16,9 @@ bitflags::bitflags! {
         /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
         /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
         const NO_CACHE_TIME = 0x08;
-        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`.
-        /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER` (see Divergences: no timerfd).
+        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`, and on
+        /// epoll a timerfd for sub-millisecond timeouts ([`crate::backend::epoll::with_timerfd`]).
+        /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER`.
         const PRECISE_TIMER = 0x20;
     }
 }
@@ -30,6 +32,12 @@ pub struct Config {
     pub(crate) require: Features,
     pub(crate) flags: BaseFlags,
     pub(crate) methods: Vec<EventOp>,
+    /// libevent: `cfg->max_dispatch_interval` (`tv_sec == -1`: none).
+    pub(crate) max_dispatch_interval: Option<Duration>,
+    /// libevent: `cfg->max_dispatch_callbacks` (`INT_MAX`: none).
+    pub(crate) max_dispatch_callbacks: usize,
+    /// libevent: `cfg->limit_callbacks_after_prio`.
+    pub(crate) limit_callbacks_after_prio: usize,
 }
 // ANCHOR_END: config
 
@@ -47,6 +55,9 @@ impl Config {
             require: Features::NONE,
             flags: BaseFlags::default(),
             methods: PREFERENCE.to_vec(),
+            max_dispatch_interval: None,
+            max_dispatch_callbacks: usize::MAX,
+            limit_callbacks_after_prio: 1,
         }
     }
 
@@ -71,6 +82,29 @@ impl Config {
         self
     }
     // ANCHOR_END: config_methods
+
+    // ANCHOR: max_dispatch_interval
+    /// Limits how long one loop iteration runs callbacks before it checks for new events again:
+    /// the callbacks of priorities `min_priority` and above (numerically: 0 is the most urgent)
+    /// stop after `max_callbacks` callbacks (`usize::MAX`: no limit), or once `max_interval` has
+    /// passed since the iteration started running them (`None`: no limit); more urgent priorities
+    /// are never limited. Events left active run on the next iteration, after a `wait(0)`.
+    /// Checked after each callback, so at least one runs. Without this call, a base limits
+    /// nothing; with it, `min_priority` 0 limits every priority.
+    /// libevent: `event_config_set_max_dispatch_interval()` (`max_callbacks < 0` there is no
+    /// limit; `usize::MAX` here).
+    pub fn max_dispatch_interval(
+        mut self,
+        max_interval: Option<Duration>,
+        max_callbacks: usize,
+        min_priority: usize,
+    ) -> Config {
+        self.max_dispatch_interval = max_interval;
+        self.max_dispatch_callbacks = max_callbacks;
+        self.limit_callbacks_after_prio = min_priority;
+        self
+    }
+    // ANCHOR_END: max_dispatch_interval
 
     /// Replaces the preference table (the labs install a learner's backend this way). libevent has no
     /// such call: its table is compiled in.

@@ -6,7 +6,7 @@ use crate::base::Base;
 use crate::error::{Error, Result};
 use std::fmt;
 use std::os::fd::RawFd;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // ANCHOR: ev_flags
 bitflags::bitflags! {
@@ -137,6 +137,12 @@ pub(crate) struct Event {
     pub io_timeout: Option<Duration>,
     /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
     pub heap_index: usize,
+    /// The common-timeout queue its timeout is on, instead of the heap. libevent keeps the queue's
+    /// index in the high bits of `ev_timeout.tv_usec` (`is_common_timeout(&ev->ev_timeout)`).
+    pub common: Option<usize>,
+    /// The base's own event (a common-timeout queue's timer): not counted as pending, and its
+    /// callback not counted as run. libevent: `EVLIST_INTERNAL`.
+    pub internal: bool,
 }
 // ANCHOR_END: event_struct
 
@@ -187,6 +193,8 @@ impl Event {
             deadline: Duration::ZERO,
             io_timeout: None,
             heap_index: usize::MAX,
+            common: None,
+            internal: false,
         }
     }
 
@@ -263,7 +271,7 @@ impl Base {
             self.check_fd(fd)?;
             self.io.add(self.backend.as_mut(), fd, id, events)?;
             self.ev_mut(id)?.list.inserted = true;
-            self.event_count += 1;
+            self.incr_event_count(id);
         }
         if let Some(tv) = tv {
             let deadline = if tv_is_absolute {
@@ -295,15 +303,24 @@ impl Base {
         if list.active && res.contains(EV_TIMEOUT) {
             self.remove_active(id);
         }
+        // A common timeout's deadline carries its queue in the nanoseconds below the microsecond,
+        // which the truncation clears (libevent: `is_common_timeout(tv)` on the magic tv_usec).
+        let common = self.common_timeout_index(deadline);
         let deadline = truncate_to_micros(deadline);
         let ev = self.ev_mut(id)?;
         ev.deadline = deadline;
         ev.list.timeout = true;
-        self.event_count += 1;
-        let Base {
-            timeheap, events, ..
-        } = self;
-        timeheap.push((deadline, id), &mut crate::base::Positions(events));
+        ev.common = common;
+        self.incr_event_count(id);
+        match common {
+            Some(queue) => self.common_timeout_insert(queue, id, deadline),
+            None => {
+                let Base {
+                    timeheap, events, ..
+                } = self;
+                timeheap.push((deadline, id), &mut crate::base::Positions(events));
+            }
+        }
         Ok(())
     }
     // ANCHOR_END: schedule_timeout
@@ -323,7 +340,7 @@ impl Base {
         }
         if list.inserted {
             self.ev_mut(id)?.list.inserted = false;
-            self.event_count -= 1;
+            self.decr_event_count(id);
             self.io.del(self.backend.as_mut(), fd, id, events)?;
         }
         Ok(())
@@ -380,13 +397,62 @@ impl Base {
             .ev_mut(id)
             .expect("removing the timeout of an event that exists");
         ev.list.timeout = false;
-        let at = ev.heap_index;
-        self.event_count -= 1;
-        let Base {
-            timeheap, events, ..
-        } = self;
-        timeheap.erase(at, &mut crate::base::Positions(events));
+        let (at, common) = (ev.heap_index, ev.common.take());
+        self.decr_event_count(id);
+        match common {
+            Some(queue) => self.common_timeout_remove(queue, id),
+            None => {
+                let Base {
+                    timeheap, events, ..
+                } = self;
+                timeheap.erase(at, &mut crate::base::Positions(events));
+            }
+        }
     }
+
+    /// Counts the event as pending once more, unless it is the base's own.
+    /// libevent: `INCR_EVENT_COUNT()`.
+    pub(crate) fn incr_event_count(&mut self, id: EventId) {
+        if !self.ev(id).expect("counting an event that exists").internal {
+            self.event_count += 1;
+        }
+    }
+
+    /// Counts the event as pending once less, unless it is the base's own.
+    /// libevent: `DECR_EVENT_COUNT()`.
+    pub(crate) fn decr_event_count(&mut self, id: EventId) {
+        if !self.ev(id).expect("counting an event that exists").internal {
+            self.event_count -= 1;
+        }
+    }
+
+    // ANCHOR: event_remove_timer
+    /// Takes the event's timeout away and leaves the rest as it is: an fd event stays added, a
+    /// pure timer stops being pending. An EV_PERSIST event also forgets the timeout it re-arms
+    /// with. Does nothing without a pending timeout. libevent: `event_remove_timer()`.
+    pub fn event_remove_timer(&mut self, id: EventId) -> Result<()> {
+        if self.ev(id)?.list.timeout {
+            self.remove_timeout(id);
+            self.ev_mut(id)?.io_timeout = None;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: event_remove_timer
+
+    // ANCHOR: event_pending_deadline
+    /// When the event's pending timeout expires, as a wall-clock time — `None` without one. This
+    /// is the `tv` out-parameter of `event_pending(ev, EV_TIMEOUT, &tv)`: libevent converts the
+    /// monotonic deadline to wall-clock time with the base's last measured offset
+    /// (`tv_clock_diff`), and so does this; the deadline itself stays on the monotonic clock, so
+    /// a later step of the wall clock does not move it. libevent: `event_pending()`'s `tv`.
+    pub fn event_pending_deadline(&self, id: EventId) -> Result<Option<SystemTime>> {
+        let ev = self.ev(id)?;
+        Ok(ev
+            .list
+            .timeout
+            .then(|| UNIX_EPOCH + ev.deadline.saturating_add(self.tv_clock_diff)))
+    }
+    // ANCHOR_END: event_pending_deadline
 
     // ANCHOR: event_pending
     /// What the event is pending or active for, restricted to `what`: `EV_READ`/`EV_WRITE`/`EV_CLOSED`
@@ -442,6 +508,6 @@ impl Base {
 
 /// libevent keeps times in a `timeval`: microseconds. Truncating the same way keeps the heap's order
 /// among equal deadlines the same as libevent's.
-fn truncate_to_micros(t: Duration) -> Duration {
+pub(crate) fn truncate_to_micros(t: Duration) -> Duration {
     Duration::new(t.as_secs(), t.subsec_micros() * 1000)
 }

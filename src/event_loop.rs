@@ -147,7 +147,7 @@ impl Base {
     // ANCHOR: timeout_next
     /// How long the backend may wait: until the earliest deadline (zero if it passed), or `None`
     /// (forever) when no timeout is pending. libevent: `timeout_next()`.
-    pub(crate) fn timeout_next(&self) -> Option<Duration> {
+    pub(crate) fn timeout_next(&mut self) -> Option<Duration> {
         let (deadline, _) = self.timeheap.top()?;
         Some(deadline.saturating_sub(self.gettime()))
     }
@@ -175,17 +175,21 @@ impl Base {
     // ANCHOR_END: timeout_process
 
     // ANCHOR: process_active
-    /// Runs the active queues, most urgent (lowest number) first; returns how many callbacks ran.
-    /// libevent: `event_process_active()` + `event_process_active_single_queue()`.
+    /// Runs the active queues, most urgent (lowest number) first; returns how many callbacks ran
+    /// (the base's own events not counted). libevent: `event_process_active()` +
+    /// `event_process_active_single_queue()`.
     fn process_active(&mut self) -> usize {
         let mut count = 0;
+        let endtime = self.dispatch_endtime();
         'queues: for pri in 0..self.activequeues.len() {
             if self.activequeues[pri].is_empty() {
                 continue;
             }
             self.event_running_priority = Some(pri);
+            let max_to_process = self.max_to_process(pri);
             while let Some(&id) = self.activequeues[pri].front() {
                 let ev = self.ev(id).expect("active events exist");
+                let internal = ev.internal;
                 if ev.events.contains(EV_PERSIST) {
                     self.remove_active(id);
                 } else {
@@ -195,18 +199,24 @@ impl Base {
                         crate::log::warn(&format!("event_process_active: event_del: {e}"))
                     });
                 }
-                count += 1;
+                if !internal {
+                    count += 1;
+                }
                 self.run_callback(id);
                 if self.event_break {
                     break 'queues;
+                }
+                if self.dispatch_limit_reached(pri, count, max_to_process, endtime) {
+                    break;
                 }
                 if self.event_continue {
                     break;
                 }
             }
             if count > 0 {
-                // libevent returns after the first non-empty queue: lower priorities wait for the
-                // next iteration, so a busy urgent queue starves them (by design).
+                // libevent returns after the first queue that ran a callback (not only the base's
+                // own): lower priorities wait for the next iteration, so a busy urgent queue
+                // starves them (by design).
                 break;
             }
         }
@@ -215,12 +225,67 @@ impl Base {
     }
     // ANCHOR_END: process_active
 
+    // ANCHOR: dispatch_limits
+    /// When the callbacks of the limited priorities must stop, if the base has a
+    /// `max_dispatch_interval`: the time cache is refreshed and the interval counts from it.
+    /// libevent: the start of `event_process_active()`.
+    pub(crate) fn dispatch_endtime(&mut self) -> Option<Duration> {
+        let max = self.max_dispatch_time?;
+        self.update_time_cache();
+        Some(self.gettime().saturating_add(max))
+    }
+
+    /// How many callbacks priority `pri` may run in one pass: no limit below
+    /// `limit_callbacks_after_prio`. libevent: the `i < limit_after_prio` choice of
+    /// `event_process_active()`.
+    pub(crate) fn max_to_process(&self, pri: usize) -> usize {
+        if pri < self.limit_callbacks_after_prio {
+            usize::MAX
+        } else {
+            self.max_dispatch_callbacks
+        }
+    }
+
+    /// After a callback of priority `pri`, with `count` (non-internal) callbacks run in this pass:
+    /// `true` when the pass must stop here — `max_to_process` reached, or, once one callback ran,
+    /// the end time passed (the time cache is refreshed to check it). Neither applies below
+    /// `limit_callbacks_after_prio`. libevent: the checks after each callback in
+    /// `event_process_active_single_queue()`.
+    pub(crate) fn dispatch_limit_reached(
+        &mut self,
+        pri: usize,
+        count: usize,
+        max_to_process: usize,
+        endtime: Option<Duration>,
+    ) -> bool {
+        if count >= max_to_process {
+            return true;
+        }
+        match endtime {
+            Some(endtime) if count > 0 && pri >= self.limit_callbacks_after_prio => {
+                self.update_time_cache();
+                self.gettime() >= endtime
+            }
+            _ => false,
+        }
+    }
+
+    /// Makes the running loop re-check for new events after the current callback, before running
+    /// the rest of its active queue (events left active run on the next iteration, after a
+    /// `wait(0)`). Outside a callback it has no effect: the loop clears the flag at the start of
+    /// each iteration. libevent: `event_base_loopcontinue()`.
+    pub fn loopcontinue(&mut self) {
+        self.event_continue = true;
+    }
+    // ANCHOR_END: dispatch_limits
+
     // ANCHOR: run_callback
     /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
     /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
     pub(crate) fn run_callback(&mut self, id: EventId) {
         let ev = self.ev_mut(id).expect("active events exist");
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
+        let common = ev.common.is_some();
         let persist = ev.events.contains(EV_PERSIST);
         let mut callback = ev.callback.take().expect("a callback is not running twice");
         // A zero io_timeout is no timeout: libevent tests `ev_io_timeout.tv_sec || .tv_usec`.
@@ -228,6 +293,14 @@ impl Base {
             // Re-arm relative to the old deadline when the timeout fired (steady ticks), else to now;
             // never in the past.
             let now = self.gettime();
+            // A common timeout keeps its queue in the nanoseconds below the microsecond: take them
+            // off the delay, put them back on the deadline.
+            let (delay, queue_bits) = if common {
+                let clean = crate::event::truncate_to_micros(delay);
+                (clean, delay - clean)
+            } else {
+                (delay, Duration::ZERO)
+            };
             let relative_to = if res.contains(EV_TIMEOUT) {
                 deadline
             } else {
@@ -237,6 +310,7 @@ impl Base {
             if run_at < now {
                 run_at = now.saturating_add(delay);
             }
+            let run_at = run_at.saturating_add(queue_bits);
             // event_add_nolock_(ev, &run_at, 1): timeout_process deleted the event — fd included —
             // before activating it, so this registers the fd again as well as the timeout. libevent
             // ignores the result too (epoll warns on stderr; poll and select cannot fail on an fd

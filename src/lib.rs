@@ -36,6 +36,10 @@
 //! | `EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_PERSIST`, `EV_ET`, `EV_TIMEOUT`, `EV_SIGNAL` | the same names, of type [`Ev`] | event.rs |
 //! | `struct evmap_io`, `evmap_io_add_`, `_del_`, `_active_` | [`evmap::EvmapIo`], [`evmap::IoMap::add`], [`evmap::IoMap::del`], [`evmap::IoMap::active`] | evmap.rs |
 //! | `struct min_heap` | [`minheap::MinHeap`] | minheap.rs |
+//! | `event_base_init_common_timeout`, `struct common_timeout_list`, `MAX_COMMON_TIMEOUTS` | [`Base::init_common_timeout`], [`common_timeout::MAX_COMMON_TIMEOUTS`] | common_timeout.rs |
+//! | `event_remove_timer`, the deadline `event_pending` reports | [`Base::event_remove_timer`], [`Base::event_pending_deadline`] | event.rs |
+//! | `event_base_gettimeofday_cached`, `event_base_update_cache_time` | [`Base::gettimeofday_cached`], [`Base::update_cache_time`] | base.rs |
+//! | `event_base_loopcontinue`, `event_config_set_max_dispatch_interval` | [`Base::loopcontinue`], [`Config::max_dispatch_interval`] | event_loop.rs, config.rs |
 //! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`] (panic-safe, around `event_base_loop`), [`LoopFlags`] | event_loop.rs |
 //! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | event_loop.rs |
 //! | `evsig_init_` (the signal pipe) | [`signal::Evsig`] | signal.rs |
@@ -61,6 +65,7 @@ pub mod base;
 pub mod buffer;
 pub mod bufferevent;
 pub mod bufferevent_sock;
+pub mod common_timeout;
 pub mod config;
 pub mod error;
 pub mod event;

@@ -27,6 +27,12 @@ impl MonotonicTimer {
     }
     // ANCHOR_END: clock
 
+    /// The clock it reads: `CLOCK_MONOTONIC` or `CLOCK_MONOTONIC_COARSE`.
+    /// libevent: `monotonic_timer.monotonic_clock`.
+    pub fn clock_id(&self) -> libc::clockid_t {
+        self.clock
+    }
+
     /// The current time. libevent: `evutil_gettime_monotonic_()`.
     pub fn now(&self) -> Duration {
         let mut ts = libc::timespec {
@@ -38,4 +44,17 @@ impl MonotonicTimer {
         unsafe { libc::clock_gettime(self.clock, &mut ts) };
         Duration::new(ts.tv_sec as u64, (ts.tv_nsec as u32 / 1000) * 1000)
     }
+}
+
+/// The wall-clock time since the Unix epoch, in microseconds as a `timeval` has them.
+/// libevent: `evutil_gettimeofday()` (`gettimeofday(2)`, answered by the vDSO: no trace line).
+pub fn gettimeofday() -> Duration {
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // SAFETY: tv is a valid timeval and the timezone argument may be null; gettimeofday cannot
+    // fail with valid pointers.
+    unsafe { libc::gettimeofday(&mut tv, std::ptr::null_mut()) };
+    Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000)
 }

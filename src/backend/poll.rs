@@ -117,8 +117,16 @@ impl Backend for Poll {
             Some(t) => timeout_msec(t).min(libc::c_int::MAX as u128) as libc::c_int,
         };
         let nfds = self.event_set.len() as libc::nfds_t;
-        // SAFETY: event_set has nfds valid pollfd entries.
-        let res = unsafe { libc::poll(self.event_set.as_mut_ptr(), nfds, msec) };
+        // libevent's array is NULL until the first poll_add allocates it, and stays allocated
+        // after (strace: `poll(NULL, 0, ...)` on a base that never had an fd, `poll([], 0, ...)`
+        // on one whose fds are all gone); an unallocated Vec's pointer is not NULL.
+        let fds = if self.event_set.capacity() == 0 {
+            std::ptr::null_mut()
+        } else {
+            self.event_set.as_mut_ptr()
+        };
+        // SAFETY: fds is NULL with nfds 0, or event_set's array with nfds valid pollfd entries.
+        let res = unsafe { libc::poll(fds, nfds, msec) };
         match cvt(res, "poll") {
             Ok(0) => return Ok(()),
             Ok(_) => {}

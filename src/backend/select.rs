@@ -19,7 +19,8 @@ pub const SELECTOPS: EventOp = EventOp {
 
 /// State of the select backend. libevent: `struct selectop`.
 pub struct Select {
-    /// The highest fd ever added (it never shrinks). libevent: `event_fds`.
+    /// The highest fd ever added (it never shrinks), 0 before any: libevent's `selectop` is
+    /// calloc'ed, so a base that never had an fd selects with nfds 1. libevent: `event_fds`.
     event_fds: RawFd,
     readset_in: libc::fd_set,
     writeset_in: libc::fd_set,
@@ -39,7 +40,7 @@ impl Select {
     /// libevent: `select_init()` — no syscall.
     pub fn init() -> Result<Box<dyn Backend>> {
         Ok(Box::new(Select {
-            event_fds: -1,
+            event_fds: 0,
             readset_in: empty_set(),
             writeset_in: empty_set(),
         }))

@@ -9,7 +9,7 @@
 //! 2. [`drop_exit`]: `exit_group(...)` and `+++ exited with N +++` go; `+++ killed by ... +++` stays.
 //! 3. Per call: [`mask_pointers`] (`0x7ffe...` -> `ADDR`), [`mask_ports`] (`htons(41234)` ->
 //!    `htons(PORT)`, and the server's port inside strings), [`mask_timeouts`] (clock-computed
-//!    wait timeouts -> `T`, `left {...}` dropped).
+//!    wait timeouts -> `T`, `left {...}` dropped; a timerfd's clock-computed `it_value` -> `T`).
 //! 4. [`collapse_timed_out_waits`]: repeated identical timed-out waits count once.
 //!
 //! The pid column is not part of a normalized call; [`pid_labels`] tells the renderer how to
@@ -237,6 +237,10 @@ fn timeout_of(name: &str) -> Option<Timeout> {
 /// `NULL` and an all-zero struct stay. The `left` part of their result is the time that
 /// remained, measured by the kernel.
 pub fn mask_timeouts(call: &mut Call) {
+    if call.name == "timerfd_settime" {
+        mask_timerfd_value(call);
+        return;
+    }
     let Some(timeout) = timeout_of(&call.name) else {
         return;
     };
@@ -258,6 +262,27 @@ pub fn mask_timeouts(call: &mut Call) {
         }
     }
     call.result = drop_time_left(&call.result);
+}
+
+/// Rule 6c, the precise timer: epoll with `EVENT_BASE_FLAG_PRECISE_TIMER` arms a timerfd with
+/// `timerfd_settime` before each wait, for "earliest deadline minus now" — computed from the
+/// clock like a wait's timeout (6a). A non-zero `it_value={...}` becomes `it_value=T`; an all-zero
+/// one (disarm: no timer, or a zero wait) is a decision and stays, and so does `it_interval`.
+fn mask_timerfd_value(call: &mut Call) {
+    let Some(arg) = call.args.get_mut(2) else {
+        return;
+    };
+    let Some(at) = arg.find("it_value={") else {
+        return;
+    };
+    let start = at + "it_value=".len();
+    let Some(len) = arg[start..].find('}') else {
+        return;
+    };
+    let value = &arg[start..=start + len];
+    if value.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        *arg = format!("{}T{}", &arg[..start], &arg[start + len + 1..]);
+    }
 }
 
 /// Drops `, left {...}` (or a lone `(left {...})`) from a wait's result.
@@ -464,6 +489,24 @@ mod tests {
         mask_timeouts(&mut poll);
         assert_eq!(args(&poll), "[{fd=3, events=POLLIN}], 1, T");
         assert_eq!(poll.result, "1 ([{fd=3, revents=POLLIN}])");
+    }
+
+    #[test]
+    fn a_timerfds_computed_value_becomes_t_and_disarming_stays() {
+        let mut armed = one_call(
+            "1  timerfd_settime(4, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=0, \
+             tv_nsec=49888000}}, NULL) = 0\n",
+        );
+        mask_timeouts(&mut armed);
+        assert_eq!(
+            args(&armed),
+            "4, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value=T}, NULL"
+        );
+        let line = "1  timerfd_settime(4, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=0, \
+                    tv_nsec=0}}, NULL) = 0\n";
+        let mut disarm = one_call(line);
+        mask_timeouts(&mut disarm);
+        assert_eq!(args(&disarm), args(&one_call(line)));
     }
 
     #[test]

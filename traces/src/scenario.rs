@@ -21,6 +21,8 @@ pub enum TraceSet {
     /// [`TraceSet::Net`] plus what an evbuffer reads and writes with: `ioctl` (FIONREAD),
     /// `readv`, `writev`.
     Buffer,
+    /// [`TraceSet::Loop`] plus `timerfd_settime`, how epoll's precise timer is armed.
+    Timerfd,
 }
 
 const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_create,\
@@ -28,6 +30,7 @@ const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_
 const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
 const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
 const BUFFER: &str = "ioctl,readv,writev";
+const TIMERFD: &str = "timerfd_settime";
 
 impl TraceSet {
     /// The comma-separated syscall list for `strace -e trace=`.
@@ -37,16 +40,18 @@ impl TraceSet {
             TraceSet::Loop => format!("{BASE},{LOOP}"),
             TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
             TraceSet::Buffer => format!("{BASE},{LOOP},{NET},{BUFFER}"),
+            TraceSet::Timerfd => format!("{BASE},{LOOP},{TIMERFD}"),
         }
     }
 
-    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net` or `buffer`.
+    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer` or `timerfd`.
     pub fn name(self) -> &'static str {
         match self {
             TraceSet::Base => "base",
             TraceSet::Loop => "loop",
             TraceSet::Net => "net",
             TraceSet::Buffer => "buffer",
+            TraceSet::Timerfd => "timerfd",
         }
     }
 }
@@ -78,7 +83,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 10] = [
+static SCENARIOS: [Scenario; 21] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -187,6 +192,108 @@ static SCENARIOS: [Scenario; 10] = [
                       writev empties it and EPOLLOUT is removed again; at end of file reading \
                       stops and the bufferevent is freed, which closes the socket.",
     },
+    Scenario {
+        name: "timers-pure",
+        program: "timers",
+        args: &["pure"],
+        env: &[],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "A pure 50 ms timer on a base that never had an fd: the backend's wait carries the timeout, times out, and the timer's callback runs.",
+    },
+    Scenario {
+        name: "timers-pure-poll",
+        program: "timers",
+        args: &["pure"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On poll: a pure 50 ms timer on a base that never had an fd: the backend's wait carries the timeout, times out, and the timer's callback runs.",
+    },
+    Scenario {
+        name: "timers-pure-select",
+        program: "timers",
+        args: &["pure"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On select: a pure 50 ms timer on a base that never had an fd: the backend's wait carries the timeout, times out, and the timer's callback runs.",
+    },
+    Scenario {
+        name: "timers-common",
+        program: "timers",
+        args: &["common"],
+        env: &[],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "1000 events on one 20 ms common timeout, then the same 1000 on the heap with plain 20 ms timeouts: either way one timed-out wait fires all of them.",
+    },
+    Scenario {
+        name: "timers-common-poll",
+        program: "timers",
+        args: &["common"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On poll: 1000 events on one 20 ms common timeout, then the same 1000 on the heap with plain 20 ms timeouts: either way one timed-out wait fires all of them.",
+    },
+    Scenario {
+        name: "timers-common-select",
+        program: "timers",
+        args: &["common"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On select: 1000 events on one 20 ms common timeout, then the same 1000 on the heap with plain 20 ms timeouts: either way one timed-out wait fires all of them.",
+    },
+    Scenario {
+        name: "timers-max-dispatch",
+        program: "timers",
+        args: &["max-dispatch"],
+        env: &[],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "max_dispatch_interval(NULL, 1, 0) with three events made active by hand: one callback per loop pass, each pass after a wait with timeout 0.",
+    },
+    Scenario {
+        name: "timers-max-dispatch-poll",
+        program: "timers",
+        args: &["max-dispatch"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On poll: max_dispatch_interval(NULL, 1, 0) with three events made active by hand: one callback per loop pass, each pass after a wait with timeout 0.",
+    },
+    Scenario {
+        name: "timers-max-dispatch-select",
+        program: "timers",
+        args: &["max-dispatch"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Loop,
+        client: None,
+        description: "On select: max_dispatch_interval(NULL, 1, 0) with three events made active by hand: one callback per loop pass, each pass after a wait with timeout 0.",
+    },
+    Scenario {
+        name: "timers-pure-precise",
+        program: "timers",
+        args: &["pure"],
+        env: &[("EVENT_PRECISE_TIMER", "1")],
+        trace_set: TraceSet::Timerfd,
+        client: None,
+        description: "EVENT_PRECISE_TIMER=1 on epoll: the base adds a timerfd to the epoll set, \
+                      arms it with timerfd_settime for the 50 ms timer, and epoll_wait blocks \
+                      (-1) until the timerfd is readable.",
+    },
+    Scenario {
+        name: "timers-max-dispatch-precise",
+        program: "timers",
+        args: &["max-dispatch"],
+        env: &[("EVENT_PRECISE_TIMER", "1")],
+        trace_set: TraceSet::Timerfd,
+        client: None,
+        description: "EVENT_PRECISE_TIMER=1 on epoll with a wait of zero, which a timerfd cannot \
+                      express: timerfd_settime disarms the timerfd and epoll_wait gets timeout 0.",
+    },
 ];
 
 /// Every scenario, in the order of `traces/SCENARIOS.md`.
@@ -282,7 +389,10 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
-             step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent"
+             step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
+             timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
+             timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
+             timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise"
         );
     }
 

@@ -22,6 +22,7 @@ fn program(scenario: &Scenario) -> &'static Path {
         "step6" => env!("CARGO_BIN_EXE_step6"),
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
         "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
+        "timers" => env!("CARGO_BIN_EXE_timers"),
         other => panic!(
             "scenario {} runs {other}, which this test does not know: add it here",
             scenario.name
@@ -88,6 +89,17 @@ scenario!(step4, "step4");
 scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
 scenario!(echo_bufferevent, "echo-bufferevent");
+scenario!(timers_pure, "timers-pure");
+scenario!(timers_pure_poll, "timers-pure-poll");
+scenario!(timers_pure_select, "timers-pure-select");
+scenario!(timers_common, "timers-common");
+scenario!(timers_common_poll, "timers-common-poll");
+scenario!(timers_common_select, "timers-common-select");
+scenario!(timers_max_dispatch, "timers-max-dispatch");
+scenario!(timers_max_dispatch_poll, "timers-max-dispatch-poll");
+scenario!(timers_max_dispatch_select, "timers-max-dispatch-select");
+scenario!(timers_pure_precise, "timers-pure-precise");
+scenario!(timers_max_dispatch_precise, "timers-max-dispatch-precise");
 
 /// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
 #[test]
@@ -103,6 +115,17 @@ fn every_scenario_is_tested() {
         "step6",
         "echo-event",
         "echo-bufferevent",
+        "timers-pure",
+        "timers-pure-poll",
+        "timers-pure-select",
+        "timers-common",
+        "timers-common-poll",
+        "timers-common-select",
+        "timers-max-dispatch",
+        "timers-max-dispatch-poll",
+        "timers-max-dispatch-select",
+        "timers-pure-precise",
+        "timers-max-dispatch-precise",
     ];
     let registered: Vec<&str> = minievent_traces::scenarios()
         .iter()

@@ -79,7 +79,9 @@ impl Base {
     /// the active queue but stays pending; any other event is deleted (so its callback may add it
     /// again). Stop after a callback that called loopbreak (`event_break`), or that made a more
     /// urgent event active (`event_continue`: the next iteration runs it first). Queues after the
-    /// first non-empty one wait for the next iteration.
+    /// first non-empty one wait for the next iteration. (minievent's own version also stops early
+    /// under `Config::max_dispatch_interval` and does not count the base's internal events: the
+    /// timers chapter's business, which this lab does not test.)
     ///
     /// libevent: `event_process_active()` + `event_process_active_single_queue()` (event.c).
     pub fn process_active(&mut self) -> usize {

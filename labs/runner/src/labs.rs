@@ -62,7 +62,7 @@ pub const LABS: [Lab; 5] = [
         call: "event_base_dispatch",
         task: "epoll_wait and the event loop",
         chapter_file: "ch04-event-base-dispatch.md",
-        skeleton_hash: 0x9824d7eb560d92d0,
+        skeleton_hash: 0xc13d08a31133e3f2,
     },
     Lab {
         number: 5,
