@@ -6,7 +6,7 @@ use crate::backend::{Backend, EventOp, Features};
 use crate::config::{self, BaseFlags, Config};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId};
-use crate::evmap::IoMap;
+use crate::evmap::{IoMap, SignalMap};
 use crate::minheap::{HeapIndex, MinHeap};
 use crate::signal::Evsig;
 use crate::time::MonotonicTimer;
@@ -35,11 +35,8 @@ pub(crate) struct Slot {
 /// Field order is drop order: the signal pipe is closed before the backend, as `epoll_dealloc()`
 /// calls `evsig_dealloc_()` before closing the epoll fd.
 pub struct Base {
-    /// libevent: `base->sig` (its pipe), held for its lifetime: closed when the base is dropped.
-    #[expect(
-        dead_code,
-        reason = "held only so that its Drop closes the pipe with the base (signal events: issue 10)"
-    )]
+    /// libevent: `base->sig`: the signal pipe (closed when the base is dropped), the internal event
+    /// on it and the saved signal actions.
     pub(crate) sig: Evsig,
     /// This base's identity, stamped into every [`EventId`] it makes (libevent has none: a
     /// `struct event` points at its base).
@@ -55,6 +52,8 @@ pub struct Base {
     pub(crate) flags: BaseFlags,
     /// fd → events. libevent: `base->io`.
     pub(crate) io: IoMap,
+    /// signal number → events. libevent: `base->sigmap`.
+    pub(crate) sigmap: SignalMap,
     /// Pending timeouts. libevent: `base->timeheap`.
     pub(crate) timeheap: MinHeap,
     /// One FIFO of active events per priority. libevent: `base->activequeues`.
@@ -115,6 +114,7 @@ impl Base {
             method,
             flags,
             io: IoMap::default(),
+            sigmap: SignalMap::default(),
             timeheap: MinHeap::default(),
             activequeues: vec![VecDeque::new()],
             event_count: 0,
@@ -251,6 +251,23 @@ impl Base {
     }
     // ANCHOR_END: check_fd
 }
+
+// ANCHOR: base_drop
+/// libevent: `event_base_free()`, its signal part: signal events still pending are deleted (their
+/// signals' old actions come back), then `evsig_dealloc_()`; the fields' drops close the pipe,
+/// then the backend.
+impl Drop for Base {
+    fn drop(&mut self) {
+        for signo in self.sigmap.signals() {
+            for id in self.sigmap.events(signo) {
+                // Teardown: a failing sigaction was already warned about; nothing more to do.
+                let _ = self.event_del(id);
+            }
+        }
+        self.evsig_dealloc();
+    }
+}
+// ANCHOR_END: base_drop
 
 // ANCHOR: choose_backend
 /// Walks `cfg`'s preference table and returns the first backend that is not avoided, has every

@@ -19,7 +19,7 @@ bitflags::bitflags! {
         const READ = 0x02;
         /// The fd is writable. libevent: `EV_WRITE`.
         const WRITE = 0x04;
-        /// A signal arrived (signal events arrive with a later chapter). libevent: `EV_SIGNAL`.
+        /// A signal arrived; an `EV_SIGNAL` event's "fd" is its signal number. libevent: `EV_SIGNAL`.
         const SIGNAL = 0x08;
         /// The event stays pending after it fires. libevent: `EV_PERSIST`.
         const PERSIST = 0x10;
@@ -137,6 +137,17 @@ pub(crate) struct Event {
     pub io_timeout: Option<Duration>,
     /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
     pub heap_index: usize,
+    /// One of the base's own events (the signal pipe's): it does not count as pending or as a
+    /// callback run, so it never keeps the loop alive. libevent: `EVLIST_INTERNAL`.
+    pub internal: bool,
+    /// How many times a signal event's callback is to run: how often its signal arrived.
+    /// libevent: `ev_ncalls`.
+    pub ncalls: u32,
+    /// The signal closure is running this event's calls: `event_del` stops them. libevent:
+    /// `ev_pncalls` (a pointer to the closure's counter, which `event_del` zeroes).
+    pub pncalls: bool,
+    /// Set by `event_del` while `pncalls`: the running closure makes no further call.
+    pub ncalls_aborted: bool,
 }
 // ANCHOR_END: event_struct
 
@@ -149,20 +160,11 @@ pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
             events.difference(Ev::all()).bits()
         )));
     }
-    if events.contains(EV_SIGNAL) {
-        if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
-            // libevent's own words (event_assign).
-            return Err(Error::Invalid(
-                "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"
-                    .into(),
-            ));
-        }
-        return Err(Error::Unsupported {
-            what: "EV_SIGNAL",
-            why: "signal events are not implemented yet in minievent (signal.rs comes with a \
-                  later chapter)"
-                .into(),
-        });
+    if events.contains(EV_SIGNAL) && events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
+        // libevent's own words (event_assign).
+        return Err(Error::Invalid(
+            "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED".into(),
+        ));
     }
     if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) && fd < 0 {
         return Err(Error::Invalid(format!(
@@ -187,6 +189,10 @@ impl Event {
             deadline: Duration::ZERO,
             io_timeout: None,
             heap_index: usize::MAX,
+            internal: false,
+            ncalls: 0,
+            pncalls: false,
+            ncalls_aborted: false,
         }
     }
 
@@ -224,6 +230,15 @@ impl Base {
     }
     // ANCHOR_END: event_new
 
+    /// A persistent signal event: `event_new(signo, EV_SIGNAL | EV_PERSIST, callback)`; the
+    /// callback gets the signal number as its fd. libevent: `evsignal_new()` (a macro).
+    pub fn evsignal_new<F>(&mut self, signo: i32, callback: F) -> Result<EventId>
+    where
+        F: FnMut(&mut Base, RawFd, Ev, EventId) + 'static,
+    {
+        self.event_new(signo, EV_SIGNAL | EV_PERSIST, callback)
+    }
+
     // ANCHOR: event_free
     /// Deletes the event if pending and releases it; its id becomes invalid. The event is freed
     /// even when the backend fails to forget its fd (the fd may already be closed); that failure
@@ -258,10 +273,21 @@ impl Base {
         tv_is_absolute: bool,
     ) -> Result<()> {
         let ev = self.ev(id)?;
-        let (fd, events, list) = (ev.fd, ev.events, ev.list);
+        let (fd, events, list, internal) = (ev.fd, ev.events, ev.list, ev.internal);
         if ev.is_io() && !list.inserted && !list.active {
             self.check_fd(fd)?;
             self.io.add(self.backend.as_mut(), fd, id, events)?;
+            self.ev_mut(id)?.list.inserted = true;
+            if !internal {
+                self.event_count += 1;
+            }
+        } else if events.contains(EV_SIGNAL) && !list.inserted && !list.active {
+            // evmap_signal_add_: the handler goes in before the event joins the signal's list.
+            let signo = crate::signal::check_signo(fd)?;
+            if self.sigmap.is_empty_for(signo) {
+                self.evsig_add(signo)?;
+            }
+            self.sigmap.insert(signo, id);
             self.ev_mut(id)?.list.inserted = true;
             self.event_count += 1;
         }
@@ -293,6 +319,7 @@ impl Base {
             self.remove_timeout(id);
         }
         if list.active && res.contains(EV_TIMEOUT) {
+            self.abort_signal_calls(id);
             self.remove_active(id);
         }
         let deadline = truncate_to_micros(deadline);
@@ -314,7 +341,8 @@ impl Base {
     /// `event_del_nolock_()`.
     pub fn event_del(&mut self, id: EventId) -> Result<()> {
         let ev = self.ev(id)?;
-        let (fd, events, list) = (ev.fd, ev.events, ev.list);
+        let (fd, events, list, internal) = (ev.fd, ev.events, ev.list, ev.internal);
+        self.abort_signal_calls(id);
         if list.timeout {
             self.remove_timeout(id);
         }
@@ -323,12 +351,33 @@ impl Base {
         }
         if list.inserted {
             self.ev_mut(id)?.list.inserted = false;
-            self.event_count -= 1;
-            self.io.del(self.backend.as_mut(), fd, id, events)?;
+            if !internal {
+                self.event_count -= 1;
+            }
+            if events.contains(EV_SIGNAL) {
+                // evmap_signal_del_: the last event of the signal restores the old action.
+                if self.sigmap.remove(fd, id) {
+                    self.evsig_del(fd)?;
+                }
+            } else {
+                self.io.del(self.backend.as_mut(), fd, id, events)?;
+            }
         }
         Ok(())
     }
     // ANCHOR_END: event_del
+
+    /// A signal event whose callback is running its `ncalls` calls makes no further call.
+    /// libevent: the `*ev->ev_pncalls = 0` of `event_del_nolock_()` and `event_add_nolock_()`.
+    fn abort_signal_calls(&mut self, id: EventId) {
+        if let Ok(ev) = self.ev_mut(id)
+            && ev.events.contains(EV_SIGNAL)
+            && ev.ncalls != 0
+            && ev.pncalls
+        {
+            ev.ncalls_aborted = true;
+        }
+    }
 
     /// Makes the event active by hand, as if `what` had happened; it runs on the next loop iteration
     /// (or now, if the loop is running). libevent: `event_active()`.
@@ -342,6 +391,12 @@ impl Base {
     /// Puts the event on its priority's active queue with `res`, or merges `res` into it if it is
     /// already there. libevent: `event_active_nolock_()`.
     pub(crate) fn activate(&mut self, id: EventId, res: Ev) {
+        self.activate_n(id, res, 1);
+    }
+
+    /// [`Base::activate`] with a signal event's call count (how often its signal arrived), which
+    /// an already active event does not take. libevent: `event_active_nolock_(ev, res, ncalls)`.
+    pub(crate) fn activate_n(&mut self, id: EventId, res: Ev, ncalls: u32) {
         let running = self.event_running_priority;
         let ev = self.ev_mut(id).expect("activating an event that exists");
         if ev.list.active {
@@ -349,6 +404,10 @@ impl Base {
             return;
         }
         ev.res = res;
+        if ev.events.contains(EV_SIGNAL) {
+            ev.ncalls = ncalls;
+            ev.pncalls = false;
+        }
         ev.list.active = true;
         let pri = ev.pri;
         if running.is_some_and(|running| pri < running) {
@@ -390,13 +449,13 @@ impl Base {
 
     // ANCHOR: event_pending
     /// What the event is pending or active for, restricted to `what`: `EV_READ`/`EV_WRITE`/`EV_CLOSED`
-    /// when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
+    /// (or `EV_SIGNAL`) when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
     /// libevent: `event_pending()`.
     pub fn event_pending(&self, id: EventId, what: Ev) -> Result<Ev> {
         let ev = self.ev(id)?;
         let mut flags = Ev::NONE;
         if ev.list.inserted {
-            flags |= ev.events & (EV_READ | EV_WRITE | EV_CLOSED);
+            flags |= ev.events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
         }
         if ev.list.active {
             flags |= ev.res;

@@ -4,7 +4,7 @@
 
 use crate::base::Base;
 use crate::error::{Error, Result};
-use crate::event::{EV_CLOSED, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev, EventId};
+use crate::event::{EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId};
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -94,6 +94,9 @@ impl Base {
         }
         self.running_loop = true;
         self.tv_cache = None;
+        if self.sig.ev_signal_added && self.sig.ev_n_signals_added != 0 {
+            self.evsig_set_base();
+        }
         self.event_gotterm = false;
         self.event_break = false;
         let result = self.run_iterations(flags);
@@ -186,6 +189,7 @@ impl Base {
             self.event_running_priority = Some(pri);
             while let Some(&id) = self.activequeues[pri].front() {
                 let ev = self.ev(id).expect("active events exist");
+                let internal = ev.internal;
                 if ev.events.contains(EV_PERSIST) {
                     self.remove_active(id);
                 } else {
@@ -195,7 +199,9 @@ impl Base {
                         crate::log::warn(&format!("event_process_active: event_del: {e}"))
                     });
                 }
-                count += 1;
+                if !internal {
+                    count += 1;
+                }
                 self.run_callback(id);
                 if self.event_break {
                     break 'queues;
@@ -222,6 +228,9 @@ impl Base {
         let ev = self.ev_mut(id).expect("active events exist");
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let persist = ev.events.contains(EV_PERSIST);
+        if ev.events.contains(EV_SIGNAL) {
+            return self.event_signal_closure(id);
+        }
         let mut callback = ev.callback.take().expect("a callback is not running twice");
         // A zero io_timeout is no timeout: libevent tests `ev_io_timeout.tv_sec || .tv_usec`.
         if let (true, Some(delay)) = (persist, io_timeout.filter(|d| !d.is_zero())) {
@@ -255,6 +264,58 @@ impl Base {
         }
     }
     // ANCHOR_END: run_callback
+
+    // ANCHOR: event_signal_closure
+    /// A signal event's callback runs once per arrival of its signal (`ncalls` times), unless the
+    /// event is deleted or the loop broken meanwhile. EV_PERSIST changes nothing here: a signal
+    /// event's timeout is not re-armed (libevent gives signal events this closure instead of
+    /// `event_persist_closure`). libevent: `event_signal_closure()`.
+    fn event_signal_closure(&mut self, id: EventId) {
+        let ev = self.ev_mut(id).expect("active events exist");
+        let (fd, res) = (ev.fd, ev.res);
+        let mut ncalls = ev.ncalls;
+        ev.pncalls = ncalls != 0;
+        ev.ncalls_aborted = false;
+        let mut callback = ev.callback.take().expect("a callback is not running twice");
+        while ncalls > 0 {
+            ncalls -= 1;
+            if let Ok(ev) = self.ev_mut(id) {
+                ev.ncalls = ncalls;
+                if ncalls == 0 {
+                    ev.pncalls = false;
+                }
+            }
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| callback(self, fd, res, id)));
+            if let Err(payload) = outcome {
+                if let Ok(ev) = self.ev_mut(id) {
+                    ev.pncalls = false;
+                    ev.callback.get_or_insert(callback);
+                }
+                panic::resume_unwind(payload);
+            }
+            match self.ev_mut(id) {
+                // Freed by its own callback: nothing left to call.
+                Err(_) => return,
+                Ok(ev) if ev.ncalls_aborted => {
+                    // event_del zeroed the closure's counter.
+                    ev.ncalls_aborted = false;
+                    ev.pncalls = false;
+                    ncalls = 0;
+                }
+                Ok(_) => {}
+            }
+            if self.event_break {
+                if let Ok(ev) = self.ev_mut(id) {
+                    ev.pncalls = false;
+                }
+                break;
+            }
+        }
+        if let Ok(ev) = self.ev_mut(id) {
+            ev.callback.get_or_insert(callback);
+        }
+    }
+    // ANCHOR_END: event_signal_closure
 
     // ANCHOR: loopexit
     /// Makes the loop return after `delay` (`None`: after the callbacks now running), once the
