@@ -21,6 +21,11 @@ pub enum TraceSet {
     /// [`TraceSet::Net`] plus what an evbuffer reads and writes with: `ioctl` (FIONREAD),
     /// `readv`, `writev`.
     Buffer,
+    /// [`TraceSet::Loop`] plus what signals are made of: `rt_sigaction` (a handler installed
+    /// and restored), `kill` and `tgkill` (a signal sent). Not `getpid`: libevent's poll and
+    /// select backends call it once at init to seed the random start of their scan (which
+    /// minievent does not have, DIVERGENCES.md row 3), and the pid `kill` is given is masked.
+    Signal,
 }
 
 const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_create,\
@@ -28,6 +33,7 @@ const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_
 const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
 const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
 const BUFFER: &str = "ioctl,readv,writev";
+const SIGNAL: &str = "rt_sigaction,kill,tgkill";
 
 impl TraceSet {
     /// The comma-separated syscall list for `strace -e trace=`.
@@ -37,16 +43,18 @@ impl TraceSet {
             TraceSet::Loop => format!("{BASE},{LOOP}"),
             TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
             TraceSet::Buffer => format!("{BASE},{LOOP},{NET},{BUFFER}"),
+            TraceSet::Signal => format!("{BASE},{LOOP},{SIGNAL}"),
         }
     }
 
-    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net` or `buffer`.
+    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer` or `signal`.
     pub fn name(self) -> &'static str {
         match self {
             TraceSet::Base => "base",
             TraceSet::Loop => "loop",
             TraceSet::Net => "net",
             TraceSet::Buffer => "buffer",
+            TraceSet::Signal => "signal",
         }
     }
 }
@@ -78,7 +86,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 10] = [
+static SCENARIOS: [Scenario; 13] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -187,6 +195,38 @@ static SCENARIOS: [Scenario; 10] = [
                       writev empties it and EPOLLOUT is removed again; at end of file reading \
                       stops and the bufferevent is freed, which closes the socket.",
     },
+    Scenario {
+        name: "step7",
+        program: "step7",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "Signal events on epoll: event_add installs the handler with rt_sigaction and \
+                      adds the signal pipe's read end to epoll; kill makes the handler write the \
+                      signal number into the pipe; the loop reads it and runs the callback \
+                      (a one-shot event restores the old action first); two SIGUSR2 before one \
+                      pass are read at once and run the persistent callback twice.",
+    },
+    Scenario {
+        name: "step7-poll",
+        program: "step7",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "The signal events of step7 on poll: the same handler, pipe writes and \
+                      reads, with the pipe's read end in every poll call.",
+    },
+    Scenario {
+        name: "step7-select",
+        program: "step7",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "The signal events of step7 on select.",
+    },
 ];
 
 /// Every scenario, in the order of `traces/SCENARIOS.md`.
@@ -282,7 +322,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
-             step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent"
+             step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, step7, \
+             step7-poll, step7-select"
         );
     }
 
@@ -309,6 +350,10 @@ mod tests {
                 .starts_with(&TraceSet::Net.syscalls())
         );
         assert!(TraceSet::Buffer.syscalls().ends_with("ioctl,readv,writev"));
+        assert_eq!(
+            TraceSet::Signal.syscalls(),
+            format!("{},rt_sigaction,kill,tgkill", TraceSet::Loop.syscalls())
+        );
         assert!(!TraceSet::Base.syscalls().contains(' '));
     }
 

@@ -20,6 +20,7 @@ fn program(scenario: &Scenario) -> &'static Path {
         "step3" => env!("CARGO_BIN_EXE_step3"),
         "step4" => env!("CARGO_BIN_EXE_step4"),
         "step6" => env!("CARGO_BIN_EXE_step6"),
+        "step7" => env!("CARGO_BIN_EXE_step7"),
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
         "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
         other => panic!(
@@ -88,6 +89,9 @@ scenario!(step4, "step4");
 scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
 scenario!(echo_bufferevent, "echo-bufferevent");
+scenario!(step7, "step7");
+scenario!(step7_poll, "step7-poll");
+scenario!(step7_select, "step7-select");
 
 /// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
 #[test]
@@ -103,6 +107,9 @@ fn every_scenario_is_tested() {
         "step6",
         "echo-event",
         "echo-bufferevent",
+        "step7",
+        "step7-poll",
+        "step7-select",
     ];
     let registered: Vec<&str> = minievent_traces::scenarios()
         .iter()
