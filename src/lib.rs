@@ -41,6 +41,7 @@
 //! | `evsig_init_` (the signal pipe), `struct evsig_info` | [`signal::Evsig`] | signal.rs |
 //! | `evsignal_new`, `evsig_add`, `evsig_del`, `evsig_handler`, `evsig_cb`, `event_base_active_by_signal` | [`Base::evsignal_new`], `Base::evsig_add`, `Base::evsig_del`, the handler and `Base::evsig_cb` in signal.rs, [`Base::active_by_signal`] | signal.rs, event.rs |
 //! | `struct event_signal_map`, `evmap_signal_add_`, `_del_`, `_active_` | [`evmap::SignalMap`] | evmap.rs |
+//! | `event_reinit`, `evmap_reinit_` | [`Base::reinit`] | base.rs |
 //! | `evutil_closesocket`, `-1` + `errno` | [`sys::close_owned`], [`sys::Fd`], [`Error`] | sys.rs, error.rs |
 //! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
 //! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |

@@ -58,8 +58,9 @@ fn global() -> std::sync::MutexGuard<'static, EvsigGlobal> {
 
 /// A base's signal state. libevent: `struct evsig_info` (`base->sig`).
 pub struct Evsig {
-    /// `[read end, write end]`, dropped in that order. libevent: `ev_signal_pair`.
-    pair: [Fd; 2],
+    /// `[read end, write end]`, dropped in that order. libevent: `ev_signal_pair`. `None` only
+    /// inside [`Base::reinit`], between closing the old pipe and making the new one.
+    pair: Option<[Fd; 2]>,
     /// The internal read event on `pair[0]`, made when the first signal is added (libevent
     /// assigns it in `evsig_init_`, which costs no syscall either). libevent: `ev_signal`.
     pub(crate) ev_signal: Option<EventId>,
@@ -95,7 +96,7 @@ impl Evsig {
         // SAFETY: pipe2 succeeded: both fds are open and nobody else owns them.
         let pair = pair.map(|fd| Fd::from(unsafe { OwnedFd::from_raw_fd(fd) }));
         Ok(Evsig {
-            pair,
+            pair: Some(pair),
             ev_signal: None,
             ev_signal_added: false,
             ev_n_signals_added: 0,
@@ -106,12 +107,36 @@ impl Evsig {
 
     /// The pipe's read end, which the internal event watches.
     pub(crate) fn read_fd(&self) -> RawFd {
-        self.pair[0].as_raw_fd()
+        self.pair.as_ref().map_or(-1, |p| p[0].as_raw_fd())
     }
 
     /// The pipe's write end, which the handler writes to.
     pub(crate) fn write_fd(&self) -> RawFd {
-        self.pair[1].as_raw_fd()
+        self.pair.as_ref().map_or(-1, |p| p[1].as_raw_fd())
+    }
+
+    /// Closes the pipe (read end, then write end). libevent: the two `EVUTIL_CLOSESOCKET`s of
+    /// `event_reinit()`.
+    pub(crate) fn close_pipe(&mut self) {
+        self.pair = None;
+    }
+
+    /// A new pipe, after [`Evsig::close_pipe`]; the internal event will be a new one too.
+    /// libevent: `evsig_init_()` as the re-initialised backend's `init` calls it.
+    pub(crate) fn reopen_pipe(&mut self) -> Result<()> {
+        self.pair = Evsig::init()?.pair;
+        Ok(())
+    }
+
+    /// Restores every saved action. libevent: the `evsig_restore_handler_` loop of
+    /// `evsig_dealloc_()`.
+    pub(crate) fn restore_all(&mut self) {
+        for signo in 0..self.sh_old.len() {
+            if self.sh_old[signo].is_some() {
+                // Already warned about by restore_handler; teardown goes on.
+                let _ = self.restore_handler(signo as i32);
+            }
+        }
     }
 
     // ANCHOR: evsig_set_handler
@@ -347,11 +372,14 @@ impl Base {
             }
             self.sig.ev_signal_added = false;
         }
-        for signo in 0..self.sig.sh_old.len() {
-            if self.sig.sh_old[signo].is_some() {
-                let _ = self.sig.restore_handler(signo as i32);
-            }
-        }
+        self.sig.restore_all();
+        self.evsig_forget_base();
+    }
+    // ANCHOR_END: evsig_dealloc
+
+    /// Stops being the base that receives signals, if it is. libevent: the end of
+    /// `evsig_dealloc_()`.
+    pub(crate) fn evsig_forget_base(&self) {
         let mut global = global();
         if global.base == self.id {
             global.base = 0;
@@ -359,7 +387,6 @@ impl Base {
             EVSIG_BASE_FD.store(-1, Ordering::SeqCst);
         }
     }
-    // ANCHOR_END: evsig_dealloc
 }
 
 /// Checks a signal number before it indexes the signal map. libevent: the `sig < 0 || sig >= NSIG`

@@ -304,7 +304,68 @@ fn panicking_signal_callback_leaves_the_base_usable(method: &str) {
     base.event_free(ev).unwrap();
 }
 
+/// `event_reinit` (here without a fork: the process is multi-threaded, where forking is not
+/// safe; the `step7-fork*` scenarios fork): afterwards every added event still works — an fd
+/// event, a signal event (its handler installed again) — and a one-shot event that was not
+/// added stays unadded.
+fn reinit_keeps_every_added_event(method: &str) {
+    let _guard = lock();
+    let sig = rt(12);
+    let mut base = base_for(method);
+    let pair = common::Pair::new();
+    let log = Log::default();
+    let rd = base
+        .event_new(pair.a, EV_READ | EV_PERSIST, {
+            let log = log.clone();
+            move |_, fd, res, _| {
+                let mut buf = [0u8; 8];
+                let _ = minievent::util::read(fd, &mut buf);
+                log.borrow_mut().push((fd, res));
+            }
+        })
+        .unwrap();
+    let se = logging_event(&mut base, sig, EV_SIGNAL | EV_PERSIST, &log);
+    let idle = logging_event(&mut base, rt(13), EV_SIGNAL, &log);
+    base.event_add(rd, None).unwrap();
+    base.event_add(se, None).unwrap();
+    base.reinit().unwrap();
+    assert_eq!(base.method(), method);
+    assert_ne!(
+        handler_of(sig),
+        libc::SIG_DFL,
+        "the handler is installed again"
+    );
+    assert_eq!(handler_of(rt(13)), libc::SIG_DFL, "never added: no handler");
+    pair.send(b"x");
+    raise(sig);
+    assert_eq!(base.run(LoopFlags::ONCE).unwrap(), LoopExit::Done);
+    let mut got = log.borrow().clone();
+    got.sort_by_key(|&(fd, _)| fd);
+    assert_eq!(got, vec![(pair.a, EV_READ), (sig, EV_SIGNAL)]);
+    // Twice in a row is fine too.
+    base.reinit().unwrap();
+    raise(sig);
+    assert_eq!(base.run(LoopFlags::ONCE).unwrap(), LoopExit::Done);
+    assert_eq!(log.borrow().len(), 3);
+    for ev in [rd, se, idle] {
+        base.event_free(ev).unwrap();
+    }
+    assert_eq!(handler_of(sig), libc::SIG_DFL);
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+}
+
+/// `event_reinit` of a base without signal events makes no handler and keeps the loop's
+/// "nothing pending" answer.
+fn reinit_without_signals(method: &str) {
+    let _guard = lock();
+    let mut base = base_for(method);
+    base.reinit().unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+}
+
 per_backend!(
+    reinit_keeps_every_added_event,
+    reinit_without_signals,
     panicking_signal_callback_leaves_the_base_usable,
     one_shot_fires_once,
     ncalls_counts_arrivals,

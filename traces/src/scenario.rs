@@ -86,7 +86,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 13] = [
+static SCENARIOS: [Scenario; 16] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -227,6 +227,38 @@ static SCENARIOS: [Scenario; 13] = [
         client: None,
         description: "The signal events of step7 on select.",
     },
+    Scenario {
+        name: "step7-fork",
+        program: "step7_fork",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child (p2) on epoll: the old signal pipe is closed, \
+                      the saved signal action restored, the epoll fd closed; a new epoll fd and \
+                      pipe are made, the socket is added again, the handler re-installed and \
+                      the new pipe added; one loop pass reads the socket. The parent (p1) waits \
+                      for the child, then frees its own base.",
+    },
+    Scenario {
+        name: "step7-fork-poll",
+        program: "step7_fork",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child on poll: the same, without an epoll fd; \
+                      poll's fd array is rebuilt in memory.",
+    },
+    Scenario {
+        name: "step7-fork-select",
+        program: "step7_fork",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child on select.",
+    },
 ];
 
 /// Every scenario, in the order of `traces/SCENARIOS.md`.
@@ -323,7 +355,7 @@ mod tests {
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, step7, \
-             step7-poll, step7-select"
+             step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select"
         );
     }
 
