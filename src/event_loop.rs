@@ -358,9 +358,9 @@ impl Base {
     where
         F: FnOnce(&mut Base, RawFd, Ev) + 'static,
     {
-        if what.contains(EV_PERSIST) {
+        if what.intersects(EV_SIGNAL | EV_PERSIST) {
             return Err(Error::Invalid(
-                "event_base_once: EV_PERSIST is not allowed".into(),
+                "event_base_once: EV_SIGNAL and EV_PERSIST are not allowed".into(),
             ));
         }
         let is_timer = !what.intersects(EV_READ | EV_WRITE | EV_CLOSED);

@@ -272,6 +272,11 @@ fn bad_signal_numbers(method: &str) {
         base.event_new(2, EV_SIGNAL | EV_READ, |_, _, _, _| {})
             .is_err()
     );
+    // event_base_once refuses EV_SIGNAL, as libevent's does.
+    assert!(matches!(
+        base.once(rt(14), EV_SIGNAL, None, |_, _, _| {}),
+        Err(minievent::Error::Invalid(_))
+    ));
 }
 
 /// A signal callback that panics unwinds out of `run`; the event keeps its callback and stays
