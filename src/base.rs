@@ -6,7 +6,7 @@ use crate::backend::{Backend, EventOp, Features};
 use crate::config::{self, BaseFlags, Config};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventId};
-use crate::evmap::IoMap;
+use crate::evmap::{IoMap, SignalMap};
 use crate::minheap::{HeapIndex, MinHeap};
 use crate::signal::Evsig;
 use crate::time::MonotonicTimer;
@@ -39,11 +39,8 @@ pub(crate) struct Slot {
 /// Field order is drop order: the signal pipe is closed before the backend, as `epoll_dealloc()`
 /// calls `evsig_dealloc_()` before closing the epoll fd.
 pub struct Base {
-    /// libevent: `base->sig` (its pipe), held for its lifetime: closed when the base is dropped.
-    #[expect(
-        dead_code,
-        reason = "held only so that its Drop closes the pipe with the base (signal events: issue 10)"
-    )]
+    /// libevent: `base->sig`: the signal pipe (closed when the base is dropped), the internal event
+    /// on it and the saved signal actions.
     pub(crate) sig: Evsig,
     /// This base's identity, stamped into every [`EventId`] it makes (libevent has none: a
     /// `struct event` points at its base).
@@ -59,6 +56,8 @@ pub struct Base {
     pub(crate) flags: BaseFlags,
     /// fd → events. libevent: `base->io`.
     pub(crate) io: IoMap,
+    /// signal number → events. libevent: `base->sigmap`.
+    pub(crate) sigmap: SignalMap,
     /// Pending timeouts. libevent: `base->timeheap`.
     pub(crate) timeheap: MinHeap,
     /// One FIFO of active events per priority. libevent: `base->activequeues`.
@@ -153,6 +152,7 @@ impl Base {
             method,
             flags,
             io: IoMap::default(),
+            sigmap: SignalMap::default(),
             timeheap: MinHeap::default(),
             activequeues: vec![VecDeque::new()],
             event_count: 0,
@@ -335,6 +335,115 @@ impl Base {
     }
     // ANCHOR_END: check_fd
 }
+
+impl Base {
+    // ANCHOR: reinit
+    /// Re-initialises the base in a forked child, so that it shares no kernel state with the
+    /// parent: a new backend (epoll: a new epoll fd; libevent's poll and select are rebuilt too),
+    /// a new signal pipe, and every added event registered again — each fd with the events it
+    /// is watched for, then each signal (its handler re-installed, the pipe's read event added).
+    /// libevent: `event_reinit()` → `epoll_dealloc()` / `evsig_dealloc_()`, the backend's
+    /// `init`, `evmap_reinit_()`.
+    ///
+    /// One difference (DIVERGENCES.md row 18): libevent closes the old pipe's two fds twice
+    /// (`event_reinit` closes them, then `evsig_dealloc_` closes the same numbers again, which
+    /// fails with EBADF); minievent closes them once.
+    pub fn reinit(&mut self) -> Result<()> {
+        // The internal pipe event leaves evmap without a word to the backend, which may still be
+        // the parent's (libevent swaps in `nil_eventop` for this event_del).
+        if let Some(id) = self.sig.ev_signal.take() {
+            if self.sig.ev_signal_added {
+                let (fd, events) = (self.ev(id)?.fd, self.ev(id)?.events);
+                self.io.del(&mut NilBackend, fd, id, events)?;
+                self.ev_mut(id)?.list.inserted = false;
+            }
+            // Not inserted any more: freeing it only takes it off the active queue, if it is
+            // there. A new one watches the new pipe (libevent re-assigns `ev_signal`).
+            self.event_free(id)?;
+        }
+        self.sig.ev_signal_added = false;
+        self.sig.close_pipe();
+        // The backend's dealloc: evsig_dealloc_ (restore the saved actions, stop receiving
+        // signals), then the backend's own fds.
+        self.sig.restore_all();
+        self.sig.ev_n_signals_added = 0;
+        self.evsig_forget_base();
+        drop(std::mem::replace(&mut self.backend, Box::new(NilBackend)));
+        // The backend's init: its kernel object, then evsig_init_'s pipe.
+        self.backend = (self.method.init)()?;
+        self.sig.reopen_pipe()?;
+        // evmap_reinit_: every fd with the kinds it is watched for (and EV_ET if its first event
+        // has it), as a first add (old = none)...
+        let fds: Vec<(RawFd, crate::event::Ev)> = self
+            .io
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(fd, ctx)| {
+                let events = ctx.old_events();
+                if events.is_empty() {
+                    return None;
+                }
+                let et = ctx
+                    .events
+                    .first()
+                    .map_or(crate::event::Ev::NONE, |&(_, e)| e & crate::event::EV_ET);
+                Some((fd as RawFd, events | et))
+            })
+            .collect();
+        for (fd, events) in fds {
+            self.backend.add(fd, crate::event::Ev::NONE, events)?;
+        }
+        // ... then every signal that has events: handler, and the new pipe's read event.
+        for signo in self.sigmap.signals() {
+            self.evsig_add(signo)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: reinit
+}
+
+/// The backend of a base between dropping its old backend and creating the new one in
+/// [`Base::reinit`]; it also stays if the new one cannot be created. Deleting does nothing
+/// (libevent: `nil_eventop`); anything else is an error.
+struct NilBackend;
+
+impl Backend for NilBackend {
+    fn add(&mut self, _fd: RawFd, _old: crate::event::Ev, _events: crate::event::Ev) -> Result<()> {
+        Err(Error::Invalid(
+            "event_reinit: could not reinitialize event mechanism".into(),
+        ))
+    }
+    fn del(&mut self, _fd: RawFd, _old: crate::event::Ev, _events: crate::event::Ev) -> Result<()> {
+        Ok(())
+    }
+    fn dispatch(
+        &mut self,
+        _timeout: Option<Duration>,
+        _ready: &mut Vec<(RawFd, crate::event::Ev)>,
+    ) -> Result<()> {
+        Err(Error::Invalid(
+            "event_reinit: could not reinitialize event mechanism".into(),
+        ))
+    }
+}
+
+// ANCHOR: base_drop
+/// libevent: `event_base_free()`, its signal part: signal events still pending are deleted (their
+/// signals' old actions come back), then `evsig_dealloc_()`; the fields' drops close the pipe,
+/// then the backend.
+impl Drop for Base {
+    fn drop(&mut self) {
+        for signo in self.sigmap.signals() {
+            for id in self.sigmap.events(signo) {
+                // Teardown: a failing sigaction was already warned about; nothing more to do.
+                let _ = self.event_del(id);
+            }
+        }
+        self.evsig_dealloc();
+    }
+}
+// ANCHOR_END: base_drop
 
 // ANCHOR: choose_backend
 /// Walks `cfg`'s preference table and returns the first backend that is not avoided, has every

@@ -19,7 +19,7 @@ bitflags::bitflags! {
         const READ = 0x02;
         /// The fd is writable. libevent: `EV_WRITE`.
         const WRITE = 0x04;
-        /// A signal arrived (signal events arrive with a later chapter). libevent: `EV_SIGNAL`.
+        /// A signal arrived; an `EV_SIGNAL` event's "fd" is its signal number. libevent: `EV_SIGNAL`.
         const SIGNAL = 0x08;
         /// The event stays pending after it fires. libevent: `EV_PERSIST`.
         const PERSIST = 0x10;
@@ -140,9 +140,18 @@ pub(crate) struct Event {
     /// The common-timeout queue its timeout is on, instead of the heap. libevent keeps the queue's
     /// index in the high bits of `ev_timeout.tv_usec` (`is_common_timeout(&ev->ev_timeout)`).
     pub common: Option<usize>,
-    /// The base's own event (a common-timeout queue's timer): not counted as pending, and its
-    /// callback not counted as run. libevent: `EVLIST_INTERNAL`.
+    /// One of the base's own events (a common-timeout queue's timer, the signal pipe's read
+    /// event): not counted as pending, and its callback not counted as run, so it never keeps the
+    /// loop alive. libevent: `EVLIST_INTERNAL`.
     pub internal: bool,
+    /// How many times a signal event's callback is to run: how often its signal arrived.
+    /// libevent: `ev_ncalls`.
+    pub ncalls: u32,
+    /// The signal closure is running this event's calls: `event_del` stops them. libevent:
+    /// `ev_pncalls` (a pointer to the closure's counter, which `event_del` zeroes).
+    pub pncalls: bool,
+    /// Set by `event_del` while `pncalls`: the running closure makes no further call.
+    pub ncalls_aborted: bool,
 }
 // ANCHOR_END: event_struct
 
@@ -155,20 +164,11 @@ pub(crate) fn validate(fd: RawFd, events: Ev) -> Result<()> {
             events.difference(Ev::all()).bits()
         )));
     }
-    if events.contains(EV_SIGNAL) {
-        if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
-            // libevent's own words (event_assign).
-            return Err(Error::Invalid(
-                "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"
-                    .into(),
-            ));
-        }
-        return Err(Error::Unsupported {
-            what: "EV_SIGNAL",
-            why: "signal events are not implemented yet in minievent (signal.rs comes with a \
-                  later chapter)"
-                .into(),
-        });
+    if events.contains(EV_SIGNAL) && events.intersects(EV_READ | EV_WRITE | EV_CLOSED) {
+        // libevent's own words (event_assign).
+        return Err(Error::Invalid(
+            "event_assign: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED".into(),
+        ));
     }
     if events.intersects(EV_READ | EV_WRITE | EV_CLOSED) && fd < 0 {
         return Err(Error::Invalid(format!(
@@ -195,6 +195,9 @@ impl Event {
             heap_index: usize::MAX,
             common: None,
             internal: false,
+            ncalls: 0,
+            pncalls: false,
+            ncalls_aborted: false,
         }
     }
 
@@ -231,6 +234,15 @@ impl Base {
         })
     }
     // ANCHOR_END: event_new
+
+    /// A persistent signal event: `event_new(signo, EV_SIGNAL | EV_PERSIST, callback)`; the
+    /// callback gets the signal number as its fd. libevent: `evsignal_new()` (a macro).
+    pub fn evsignal_new<F>(&mut self, signo: i32, callback: F) -> Result<EventId>
+    where
+        F: FnMut(&mut Base, RawFd, Ev, EventId) + 'static,
+    {
+        self.event_new(signo, EV_SIGNAL | EV_PERSIST, callback)
+    }
 
     // ANCHOR: event_free
     /// Deletes the event if pending and releases it; its id becomes invalid. The event is freed
@@ -272,6 +284,15 @@ impl Base {
             self.io.add(self.backend.as_mut(), fd, id, events)?;
             self.ev_mut(id)?.list.inserted = true;
             self.incr_event_count(id);
+        } else if events.contains(EV_SIGNAL) && !list.inserted && !list.active {
+            // evmap_signal_add_: the handler goes in before the event joins the signal's list.
+            let signo = crate::signal::check_signo(fd)?;
+            if self.sigmap.is_empty_for(signo) {
+                self.evsig_add(signo)?;
+            }
+            self.sigmap.insert(signo, id);
+            self.ev_mut(id)?.list.inserted = true;
+            self.incr_event_count(id);
         }
         if let Some(tv) = tv {
             let deadline = if tv_is_absolute {
@@ -301,6 +322,7 @@ impl Base {
             self.remove_timeout(id);
         }
         if list.active && res.contains(EV_TIMEOUT) {
+            self.abort_signal_calls(id);
             self.remove_active(id);
         }
         // A common timeout's deadline carries its queue in the nanoseconds below the microsecond,
@@ -332,6 +354,7 @@ impl Base {
     pub fn event_del(&mut self, id: EventId) -> Result<()> {
         let ev = self.ev(id)?;
         let (fd, events, list) = (ev.fd, ev.events, ev.list);
+        self.abort_signal_calls(id);
         if list.timeout {
             self.remove_timeout(id);
         }
@@ -341,11 +364,30 @@ impl Base {
         if list.inserted {
             self.ev_mut(id)?.list.inserted = false;
             self.decr_event_count(id);
-            self.io.del(self.backend.as_mut(), fd, id, events)?;
+            if events.contains(EV_SIGNAL) {
+                // evmap_signal_del_: the last event of the signal restores the old action.
+                if self.sigmap.remove(fd, id) {
+                    self.evsig_del(fd)?;
+                }
+            } else {
+                self.io.del(self.backend.as_mut(), fd, id, events)?;
+            }
         }
         Ok(())
     }
     // ANCHOR_END: event_del
+
+    /// A signal event whose callback is running its `ncalls` calls makes no further call.
+    /// libevent: the `*ev->ev_pncalls = 0` of `event_del_nolock_()` and `event_add_nolock_()`.
+    fn abort_signal_calls(&mut self, id: EventId) {
+        if let Ok(ev) = self.ev_mut(id)
+            && ev.events.contains(EV_SIGNAL)
+            && ev.ncalls != 0
+            && ev.pncalls
+        {
+            ev.ncalls_aborted = true;
+        }
+    }
 
     /// Makes the event active by hand, as if `what` had happened; it runs on the next loop iteration
     /// (or now, if the loop is running). libevent: `event_active()`.
@@ -359,6 +401,12 @@ impl Base {
     /// Puts the event on its priority's active queue with `res`, or merges `res` into it if it is
     /// already there. libevent: `event_active_nolock_()`.
     pub(crate) fn activate(&mut self, id: EventId, res: Ev) {
+        self.activate_n(id, res, 1);
+    }
+
+    /// [`Base::activate`] with a signal event's call count (how often its signal arrived), which
+    /// an already active event does not take. libevent: `event_active_nolock_(ev, res, ncalls)`.
+    pub(crate) fn activate_n(&mut self, id: EventId, res: Ev, ncalls: u32) {
         let running = self.event_running_priority;
         let ev = self.ev_mut(id).expect("activating an event that exists");
         if ev.list.active {
@@ -366,6 +414,10 @@ impl Base {
             return;
         }
         ev.res = res;
+        if ev.events.contains(EV_SIGNAL) {
+            ev.ncalls = ncalls;
+            ev.pncalls = false;
+        }
         ev.list.active = true;
         let pri = ev.pri;
         if running.is_some_and(|running| pri < running) {
@@ -456,13 +508,13 @@ impl Base {
 
     // ANCHOR: event_pending
     /// What the event is pending or active for, restricted to `what`: `EV_READ`/`EV_WRITE`/`EV_CLOSED`
-    /// when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
+    /// (or `EV_SIGNAL`) when added, `EV_TIMEOUT` when a timeout is scheduled, the fired flags when active.
     /// libevent: `event_pending()`.
     pub fn event_pending(&self, id: EventId, what: Ev) -> Result<Ev> {
         let ev = self.ev(id)?;
         let mut flags = Ev::NONE;
         if ev.list.inserted {
-            flags |= ev.events & (EV_READ | EV_WRITE | EV_CLOSED);
+            flags |= ev.events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
         }
         if ev.list.active {
             flags |= ev.res;

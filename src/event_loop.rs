@@ -4,7 +4,7 @@
 
 use crate::base::Base;
 use crate::error::{Error, Result};
-use crate::event::{EV_CLOSED, EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev, EventId};
+use crate::event::{EV_CLOSED, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId};
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -94,6 +94,9 @@ impl Base {
         }
         self.running_loop = true;
         self.tv_cache = None;
+        if self.sig.ev_signal_added && self.sig.ev_n_signals_added != 0 {
+            self.evsig_set_base();
+        }
         self.event_gotterm = false;
         self.event_break = false;
         let result = self.run_iterations(flags);
@@ -287,6 +290,9 @@ impl Base {
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let common = ev.common.is_some();
         let persist = ev.events.contains(EV_PERSIST);
+        if ev.events.contains(EV_SIGNAL) {
+            return self.event_signal_closure(id);
+        }
         let mut callback = ev.callback.take().expect("a callback is not running twice");
         // A zero io_timeout is no timeout: libevent tests `ev_io_timeout.tv_sec || .tv_usec`.
         if let (true, Some(delay)) = (persist, io_timeout.filter(|d| !d.is_zero())) {
@@ -330,6 +336,58 @@ impl Base {
     }
     // ANCHOR_END: run_callback
 
+    // ANCHOR: event_signal_closure
+    /// A signal event's callback runs once per arrival of its signal (`ncalls` times), unless the
+    /// event is deleted or the loop broken meanwhile. EV_PERSIST changes nothing here: a signal
+    /// event's timeout is not re-armed (libevent gives signal events this closure instead of
+    /// `event_persist_closure`). libevent: `event_signal_closure()`.
+    fn event_signal_closure(&mut self, id: EventId) {
+        let ev = self.ev_mut(id).expect("active events exist");
+        let (fd, res) = (ev.fd, ev.res);
+        let mut ncalls = ev.ncalls;
+        ev.pncalls = ncalls != 0;
+        ev.ncalls_aborted = false;
+        let mut callback = ev.callback.take().expect("a callback is not running twice");
+        while ncalls > 0 {
+            ncalls -= 1;
+            if let Ok(ev) = self.ev_mut(id) {
+                ev.ncalls = ncalls;
+                if ncalls == 0 {
+                    ev.pncalls = false;
+                }
+            }
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| callback(self, fd, res, id)));
+            if let Err(payload) = outcome {
+                if let Ok(ev) = self.ev_mut(id) {
+                    ev.pncalls = false;
+                    ev.callback.get_or_insert(callback);
+                }
+                panic::resume_unwind(payload);
+            }
+            match self.ev_mut(id) {
+                // Freed by its own callback: nothing left to call.
+                Err(_) => return,
+                Ok(ev) if ev.ncalls_aborted => {
+                    // event_del zeroed the closure's counter.
+                    ev.ncalls_aborted = false;
+                    ev.pncalls = false;
+                    ncalls = 0;
+                }
+                Ok(_) => {}
+            }
+            if self.event_break {
+                if let Ok(ev) = self.ev_mut(id) {
+                    ev.pncalls = false;
+                }
+                break;
+            }
+        }
+        if let Ok(ev) = self.ev_mut(id) {
+            ev.callback.get_or_insert(callback);
+        }
+    }
+    // ANCHOR_END: event_signal_closure
+
     // ANCHOR: loopexit
     /// Makes the loop return after `delay` (`None`: after the callbacks now running), once the
     /// active events of that iteration have run. libevent: `event_base_loopexit()` — a one-shot
@@ -372,9 +430,9 @@ impl Base {
     where
         F: FnOnce(&mut Base, RawFd, Ev) + 'static,
     {
-        if what.contains(EV_PERSIST) {
+        if what.intersects(EV_SIGNAL | EV_PERSIST) {
             return Err(Error::Invalid(
-                "event_base_once: EV_PERSIST is not allowed".into(),
+                "event_base_once: EV_SIGNAL and EV_PERSIST are not allowed".into(),
             ));
         }
         let is_timer = !what.intersects(EV_READ | EV_WRITE | EV_CLOSED);

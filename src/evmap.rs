@@ -159,3 +159,65 @@ impl IoMap {
     }
     // ANCHOR_END: active
 }
+
+// ANCHOR: evmap_signal
+/// Signal number → the events waiting for it, most recently added first. Only the first event of
+/// a signal arriving and the last one leaving concern `evsig` (the handler is installed or
+/// restored); there are no per-kind counts. libevent: `struct event_signal_map` of
+/// `struct evmap_signal`, `evmap_signal_add_()`, `evmap_signal_del_()`.
+#[derive(Default)]
+pub struct SignalMap {
+    pub(crate) slots: Vec<Vec<EventId>>,
+}
+
+impl SignalMap {
+    /// Records `id` for `signo` (at the head of its list); `true` if it is the signal's first
+    /// event. The caller installs the handler *before* recording, as libevent calls `evsig_add`
+    /// before `LIST_INSERT_HEAD`, so [`SignalMap::is_empty_for`] tells it whether to.
+    pub fn insert(&mut self, signo: i32, id: EventId) {
+        let index = usize::try_from(signo).expect("a checked signal number");
+        if index >= self.slots.len() {
+            self.slots.resize_with(index + 1, Vec::new);
+        }
+        self.slots[index].insert(0, id);
+    }
+
+    /// Whether no event waits for `signo`.
+    pub fn is_empty_for(&self, signo: i32) -> bool {
+        usize::try_from(signo)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .is_none_or(Vec::is_empty)
+    }
+
+    /// Forgets `id` for `signo`; `true` if it was the signal's last event.
+    pub fn remove(&mut self, signo: i32, id: EventId) -> bool {
+        let Some(list) = usize::try_from(signo)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+        else {
+            return false;
+        };
+        list.retain(|&e| e != id);
+        list.is_empty()
+    }
+
+    /// The events of `signo`, head of the list first. libevent: the walk of `evmap_signal_active_()`.
+    pub fn events(&self, signo: i32) -> Vec<EventId> {
+        usize::try_from(signo)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every signal that has at least one event, in increasing order. libevent:
+    /// `evmap_signal_foreach_signal()`.
+    pub fn signals(&self) -> Vec<i32> {
+        (0..self.slots.len())
+            .filter(|&i| !self.slots[i].is_empty())
+            .map(|i| i as i32)
+            .collect()
+    }
+}
+// ANCHOR_END: evmap_signal

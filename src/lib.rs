@@ -42,7 +42,10 @@
 //! | `event_base_loopcontinue`, `event_config_set_max_dispatch_interval` | [`Base::loopcontinue`], [`Config::max_dispatch_interval`] | event_loop.rs, config.rs |
 //! | `event_base_dispatch`, `event_base_loop`, `EVLOOP_*` | [`Base::dispatch`], [`Base::run`] (panic-safe, around `event_base_loop`), [`LoopFlags`] | event_loop.rs |
 //! | `event_base_loopexit`, `_loopbreak`, `_once` | [`Base::loopexit`], [`Base::loopbreak`], [`Base::once`] | event_loop.rs |
-//! | `evsig_init_` (the signal pipe) | [`signal::Evsig`] | signal.rs |
+//! | `evsig_init_` (the signal pipe), `struct evsig_info` | [`signal::Evsig`] | signal.rs |
+//! | `evsignal_new`, `evsig_add`, `evsig_del`, `evsig_handler`, `evsig_cb`, `event_base_active_by_signal` | [`Base::evsignal_new`], `Base::evsig_add`, `Base::evsig_del`, the handler and `Base::evsig_cb` in signal.rs, [`Base::active_by_signal`] | signal.rs, event.rs |
+//! | `struct event_signal_map`, `evmap_signal_add_`, `_del_`, `_active_` | [`evmap::SignalMap`] | evmap.rs |
+//! | `event_reinit`, `evmap_reinit_` | [`Base::reinit`] | base.rs |
 //! | `evutil_closesocket`, `-1` + `errno` | [`sys::close_owned`], [`sys::Fd`], [`Error`] | sys.rs, error.rs |
 //! | `evutil_gettime_monotonic_` | [`time::MonotonicTimer`] | time.rs |
 //! | `evutil_make_socket_nonblocking`, … | [`util`] | util.rs |

@@ -69,6 +69,13 @@ fn start(base: &mut Base, sock: OwnedFd) {
             on_event(base, bev, what, &p_event)
         })),
     );
+    let on_shutdown = bev.clone();
+    echo_common::opened(fd, move |base| {
+        // --graceful shutdown: the output still queued is dropped with the bufferevent.
+        if let Err(e) = on_shutdown.free(base) {
+            say_err!("echo_bufferevent: fd {fd}: {e}");
+        }
+    });
     if let Err(e) = bev.enable(base, EV_READ) {
         fail(base, &bev, &e);
     }
@@ -151,6 +158,7 @@ fn fail(base: &mut Base, bev: &Bufferevent, e: &minievent::Error) {
 /// The seed's order: the message, then bufferevent_free (which closes the socket).
 fn close(base: &mut Base, bev: &Bufferevent) {
     say!("closed fd {}", bev.getfd());
+    echo_common::closed(bev.getfd());
     if let Err(e) = bev.free(base) {
         say_err!("echo_bufferevent: fd {}: {e}", bev.getfd());
     }

@@ -80,13 +80,16 @@ fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
             return r.and(w).map(drop);
         }
     };
-    *conn.borrow_mut() = Some(Rc::new(RefCell::new(Conn {
+    let shared = Rc::new(RefCell::new(Conn {
         fd,
         sock: Some(sock),
         read_ev,
         write_ev,
         pending: Vec::new(),
-    })));
+    }));
+    let on_shutdown = Rc::clone(&shared);
+    echo_common::opened(fd, move |base| close_conn_quietly(base, &on_shutdown));
+    *conn.borrow_mut() = Some(shared);
     base.event_add(read_ev, None).inspect_err(|_| {
         if let Some(c) = conn.borrow().as_ref() {
             close_conn_quietly(base, c);
@@ -170,9 +173,11 @@ fn close_conn(base: &mut Base, conn: &Shared) {
     close_conn_quietly(base, conn);
 }
 
-/// [`close_conn`] without the message: frees both events, closes the socket.
+/// [`close_conn`] without the message: frees both events, closes the socket (what is pending is
+/// dropped). Also how `--graceful` closes an open connection at shutdown.
 fn close_conn_quietly(base: &mut Base, conn: &Shared) {
     let mut c = conn.borrow_mut();
+    echo_common::closed(c.fd);
     for ev in [c.read_ev, c.write_ev] {
         if let Err(e) = base.event_free(ev) {
             say_err!("echo_event: fd {}: {e}", c.fd);

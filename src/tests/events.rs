@@ -429,24 +429,6 @@ fn signal_with_read_is_refused_with_libevents_message() {
     );
 }
 
-/// Divergence 5 (traces/DIVERGENCES.md): signal events are not implemented yet; event_new says so
-/// instead of accepting an event that could never fire.
-#[test]
-fn signal_events_are_refused_until_implemented() {
-    let mut base = Base::new().unwrap();
-    let err = base.event_new(2, EV_SIGNAL, |_, _, _, _| {}).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::Unsupported {
-                what: "EV_SIGNAL",
-                ..
-            }
-        ),
-        "{err}"
-    );
-}
-
 /// minievent's own check in event_new (libevent's evmap_io_add_ silently ignores fd < 0): an fd
 /// event needs an fd; fd -1 is only for pure timers.
 #[test]

@@ -10,6 +10,9 @@
 //! 3. Per call: [`mask_pointers`] (`0x7ffe...` -> `ADDR`), [`mask_ports`] (`htons(41234)` ->
 //!    `htons(PORT)`, and the server's port inside strings), [`mask_timeouts`] (clock-computed
 //!    wait timeouts -> `T`, `left {...}` dropped; a timerfd's clock-computed `it_value` -> `T`).
+//!    Then [`mask_handlers`] (`sa_handler=0x...` -> `sa_handler=ADDR` in `rt_sigaction`) and
+//!    [`mask_pid_values`] (a traced process's pid as a `kill`/`tgkill`/`wait4` argument or as the
+//!    result of `getpid`/`clone`/`fork`/`wait4` -> `PID`, or its label when there are several).
 //! 4. [`collapse_timed_out_waits`]: repeated identical timed-out waits count once.
 //!
 //! The pid column is not part of a normalized call; [`pid_labels`] tells the renderer how to
@@ -36,11 +39,14 @@ pub fn normalize(
     file: &str,
 ) -> Result<Vec<Event>, TraceError> {
     let mut events = drop_exit(skip_startup(events, file)?);
+    let pids = pid_value_names(&events);
     for event in &mut events {
         if let EventKind::Call(call) = &mut event.kind {
             mask_pointers(call);
             mask_ports(call, options.port);
             mask_timeouts(call);
+            mask_handlers(call);
+            mask_pid_values(call, &pids);
         }
     }
     Ok(collapse_timed_out_waits(events))
@@ -66,6 +72,77 @@ pub fn pid_labels(events: &[Event]) -> HashMap<u32, String> {
         .enumerate()
         .map(|(i, pid)| (pid, format!("p{}", i + 1)))
         .collect()
+}
+
+/// What a pid *value* becomes in a normalized call: `PID` when the trace has one process, else
+/// the process's label (`p1`, `p2`, ... as [`pid_labels`] names the pid column).
+pub fn pid_value_names(events: &[Event]) -> HashMap<String, String> {
+    let labels = pid_labels(events);
+    if labels.is_empty() {
+        return events
+            .iter()
+            .filter_map(|e| e.pid)
+            .map(|pid| (pid.to_string(), "PID".to_string()))
+            .collect();
+    }
+    labels
+        .into_iter()
+        .map(|(pid, label)| (pid.to_string(), label))
+        .collect()
+}
+
+/// Rule 4c, pid values: a traced process's pid where a call takes or returns one becomes `PID`
+/// (or the process's label when there are several, see [`pid_value_names`]).
+///
+/// A pid changes on every run. The arguments masked are the pid arguments of `kill` (the first),
+/// `tgkill` (the first two) and `wait4` (the first); the results, those of `getpid`, `gettid`,
+/// `clone`, `clone3`, `fork`, `vfork` and `wait4`. A number that is not one of the trace's own
+/// pids stays (`kill(0, ...)`, `wait4(-1, ...)`, `-1 ECHILD`).
+pub fn mask_pid_values(call: &mut Call, pids: &HashMap<String, String>) {
+    let pid_args: &[usize] = match call.name.as_str() {
+        "kill" | "wait4" => &[0],
+        "tgkill" => &[0, 1],
+        _ => &[],
+    };
+    for &i in pid_args {
+        if let Some(name) = call.args.get(i).and_then(|a| pids.get(a)) {
+            call.args[i] = name.clone();
+        }
+    }
+    if matches!(
+        call.name.as_str(),
+        "getpid" | "gettid" | "clone" | "clone3" | "fork" | "vfork" | "wait4"
+    ) {
+        let value = call.result.split_whitespace().next().unwrap_or("");
+        if let Some(name) = pids.get(value) {
+            call.result = call.result.replacen(value, name, 1);
+        }
+    }
+}
+
+/// Rule 4b, signal handlers: in `rt_sigaction`, the addresses strace prints inside the action
+/// structs (`sa_handler=0x55d2d3526c90`, `sa_restorer=0x7fd5cebf4050`) become `ADDR`.
+///
+/// They are code addresses of the program and of libc, different on every run (ASLR) and
+/// between a C and a Rust program. `SIG_DFL` and `SIG_IGN` are printed by name and stay, as do
+/// the mask and the flags.
+pub fn mask_handlers(call: &mut Call) {
+    if call.name != "rt_sigaction" {
+        return;
+    }
+    for arg in &mut call.args {
+        for field in ["sa_handler=0x", "sa_restorer=0x"] {
+            while let Some(at) = arg.find(field) {
+                let start = at + field.len();
+                let digits = arg[start..]
+                    .bytes()
+                    .take_while(u8::is_ascii_hexdigit)
+                    .count();
+                let name = &field[..field.len() - 2];
+                arg.replace_range(at..start + digits, &format!("{name}ADDR"));
+            }
+        }
+    }
 }
 
 /// Rule 2, start-up: drop everything before the first `write(1, ...)`, the program's banner.
@@ -395,6 +472,65 @@ mod tests {
         let events = drop_exit(parse(text, "t").expect("parses"));
         assert_eq!(events.len(), 2);
         assert_eq!(events[1].kind, EventKind::Killed("SIGTERM".into()));
+    }
+
+    #[test]
+    fn signal_handlers_and_pids_are_masked() {
+        let text = "\
+77 write(1, \"step7\\n\", 6) = 6
+77 rt_sigaction(SIGUSR1, {sa_handler=0x55d2d3526c90, sa_mask=~[RTMIN RT_1], sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7fd5cebf4050}, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0
+77 getpid() = 77
+77 kill(77, SIGUSR1) = 0
+77 kill(0, SIGUSR2) = 0
+77 rt_sigaction(SIGUSR1, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7fd5cebf4050}, NULL, 8) = 0
+";
+        let events = crate::parse::parse(text, "t").expect("parses");
+        let events = normalize(events, Options::default(), "t").expect("normalizes");
+        let calls: Vec<String> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Call(c) => {
+                    Some(format!("{}({}) = {}", c.name, c.args.join(", "), c.result))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            calls[1],
+            "rt_sigaction(SIGUSR1, {sa_handler=ADDR, sa_mask=~[RTMIN RT_1], \
+             sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=ADDR}, {sa_handler=SIG_DFL, sa_mask=[], \
+             sa_flags=0}, 8) = 0"
+        );
+        assert_eq!(calls[2], "getpid() = PID");
+        assert_eq!(calls[3], "kill(PID, SIGUSR1) = 0");
+        assert_eq!(calls[4], "kill(0, SIGUSR2) = 0", "not a traced pid: stays");
+        assert!(
+            calls[5].contains("sa_restorer=ADDR}, NULL, 8"),
+            "{}",
+            calls[5]
+        );
+    }
+
+    #[test]
+    fn pid_values_take_the_labels_when_there_are_several_processes() {
+        let text = "\
+10 write(1, \"fork\\n\", 5) = 5
+10 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00) = 11
+11 write(1, \"child\\n\", 6) = 6
+10 wait4(11, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 11
+";
+        let events = crate::parse::parse(text, "t").expect("parses");
+        let events = normalize(events, Options::default(), "t").expect("normalizes");
+        let calls: Vec<&Call> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Call(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls[1].result, "p2");
+        assert_eq!(calls[3].args[0], "p2");
+        assert_eq!(calls[3].result, "p2");
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //!   changed as `IN => OUT` (here the address length: 128 bytes offered, 16 used). The crate has
 //!   no rule for `=>`, so [`hide_arrows`] replaces each ` => ` outside string literals by a
 //!   placeholder word the crate takes as part of a symbol, and `call_of` puts ` => ` back.
+//! - `rt_sigaction(SIGUSR1, {sa_handler=..., sa_mask=~[RTMIN RT_1], ...}, ...)`: a signal set is
+//!   a `[...]` of space-separated names, `~[...]` for a complement. The crate accepts neither the
+//!   `~` nor the spaces, so [`hide_sigsets`] replaces them by placeholder words too (only in a
+//!   bracket with no comma, quote or nested bracket: a set of names), and `call_of` puts them back.
 //! - `+++ killed by SIGTERM +++` (and `+++ killed by SIGSEGV (core dumped) +++`): the crate
 //!   only knows `+++ exited with N +++`, so these lines are recognised by [`killed_line`] and
 //!   never handed to the crate.
@@ -159,10 +163,62 @@ pub fn hide_arrows(line: &str) -> String {
     out
 }
 
-/// Undoes [`hide_arrows`] in one parsed piece.
+/// Stands for `~` before a signal set while strace-parse reads a line (see [`hide_sigsets`]).
+const TILDE: &str = "__strace_sigset_complement__";
+/// Stands for a space inside a signal set (see [`hide_sigsets`]).
+const SET_SPACE: &str = "__strace_sigset_space__";
+
+/// Rewrites the signal sets strace prints for `rt_sigaction` and friends (`[USR1 USR2]`,
+/// `~[RTMIN RT_1]`, `~[]`) into forms strace-parse reads as a list of one symbol: in a `[...]`
+/// that holds no comma, quote or other bracket, each space becomes a placeholder word, and a `~`
+/// before it becomes a placeholder word just inside the bracket (the crate reads `[word]`, not
+/// `word[...]`). Everything else (strings included) is left as it is.
+pub fn hide_sigsets(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = line;
+    while let Some(ch) = rest.chars().next() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+            }
+        } else if ch == '"' {
+            in_string = true;
+        } else if ch == '~' || ch == '[' {
+            let complement = ch == '~';
+            let set = if complement { &rest[1..] } else { rest };
+            if set.starts_with('[')
+                && let Some(end) = set.find(']')
+                && !set[1..end].contains([',', '"', '[', '{', '(', ')', '}'])
+            {
+                // The crate reads `[word]` but not `word[...]`: the `~` goes inside.
+                out.push('[');
+                if complement {
+                    out.push_str(TILDE);
+                }
+                out.push_str(&set[1..end].replace(' ', SET_SPACE));
+                out.push(']');
+                rest = &set[end + 1..];
+                continue;
+            }
+        }
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
+}
+
+/// Undoes [`hide_arrows`] and [`hide_sigsets`] in one parsed piece.
 fn show_arrows(text: String) -> String {
-    if text.contains(ARROW) {
+    if text.contains(ARROW) || text.contains(TILDE) || text.contains(SET_SPACE) {
         text.replace(ARROW, " => ")
+            .replace(&format!("[{TILDE}"), "~[")
+            .replace(SET_SPACE, " ")
     } else {
         text
     }
@@ -354,7 +410,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Event>, TraceError> {
         } else {
             // strace-parse wants every line to end with a newline (the last one may not).
             let squeezed = squeeze_unfinished_padding(&squeeze_pid_column(line));
-            for_crate.push_str(&hide_arrows(&squeezed));
+            for_crate.push_str(&hide_sigsets(&hide_arrows(&squeezed)));
             for_crate.push('\n');
             slots.push(Slot::Parsed(index + 1, line.to_string()));
         }
@@ -833,6 +889,11 @@ mod tests {
                 "(strace -t, -tt, -ttt or -r)",
             ),
             ("1  close(3) = 0 <99999999999999.0>", "(strace -T)"),
+            // Found by parser_properties: a damaged fraction still reached the crate's multiply.
+            (
+                "1  close(3) = 0 <20000000000000.0\u{a1}0000>",
+                "(strace -T)",
+            ),
             (
                 "1  poll(NULL, 0, 20) = 0 (Timeout) <0.020094>",
                 "(strace -T)",
@@ -924,6 +985,34 @@ mod tests {
                 "7"
             )]
         );
+        // Signal sets: `~[...]` and space-separated names come back as strace printed them.
+        let line = "1 rt_sigaction(SIGUSR1, {sa_handler=0x55d2d3526c90, sa_mask=~[RTMIN RT_1], \
+                    sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7fd5cebf4050}, \
+                    {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0\n";
+        assert_eq!(
+            kinds(line),
+            [call(
+                "rt_sigaction",
+                &[
+                    "SIGUSR1",
+                    "{sa_handler=0x55d2d3526c90, sa_mask=~[RTMIN RT_1], \
+                     sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7fd5cebf4050}",
+                    "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}",
+                    "8"
+                ],
+                "0"
+            )]
+        );
+        assert_eq!(
+            kinds("1 rt_sigprocmask(SIG_SETMASK, [INT USR1 TERM], ~[], 8) = 0\n"),
+            [call(
+                "rt_sigprocmask",
+                &["SIG_SETMASK", "[INT USR1 TERM]", "~[]", "8"],
+                "0"
+            )]
+        );
+        let line = "write(1, \"~[a b]\", 6) = 6";
+        assert_eq!(hide_sigsets(line), line, "strings stay");
         // Inside a string ` => ` is text, and stays as it is.
         let line = "write(1, \"a => b\\\" => \", 12) = 12";
         assert_eq!(hide_arrows(line), line);

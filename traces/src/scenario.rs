@@ -23,6 +23,11 @@ pub enum TraceSet {
     Buffer,
     /// [`TraceSet::Loop`] plus `timerfd_settime`, how epoll's precise timer is armed.
     Timerfd,
+    /// [`TraceSet::Loop`] plus what signals are made of: `rt_sigaction` (a handler installed
+    /// and restored), `kill` and `tgkill` (a signal sent). Not `getpid`: libevent's poll and
+    /// select backends call it once at init to seed the random start of their scan (which
+    /// minievent does not have, DIVERGENCES.md row 3), and the pid `kill` is given is masked.
+    Signal,
 }
 
 const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_create,\
@@ -31,6 +36,7 @@ const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
 const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
 const BUFFER: &str = "ioctl,readv,writev";
 const TIMERFD: &str = "timerfd_settime";
+const SIGNAL: &str = "rt_sigaction,kill,tgkill";
 
 impl TraceSet {
     /// The comma-separated syscall list for `strace -e trace=`.
@@ -41,10 +47,11 @@ impl TraceSet {
             TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
             TraceSet::Buffer => format!("{BASE},{LOOP},{NET},{BUFFER}"),
             TraceSet::Timerfd => format!("{BASE},{LOOP},{TIMERFD}"),
+            TraceSet::Signal => format!("{BASE},{LOOP},{SIGNAL}"),
         }
     }
 
-    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer` or `timerfd`.
+    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer`, `timerfd` or `signal`.
     pub fn name(self) -> &'static str {
         match self {
             TraceSet::Base => "base",
@@ -52,6 +59,7 @@ impl TraceSet {
             TraceSet::Net => "net",
             TraceSet::Buffer => "buffer",
             TraceSet::Timerfd => "timerfd",
+            TraceSet::Signal => "signal",
         }
     }
 }
@@ -83,7 +91,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 21] = [
+static SCENARIOS: [Scenario; 27] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -294,6 +302,70 @@ static SCENARIOS: [Scenario; 21] = [
         description: "EVENT_PRECISE_TIMER=1 on epoll with a wait of zero, which a timerfd cannot \
                       express: timerfd_settime disarms the timerfd and epoll_wait gets timeout 0.",
     },
+    Scenario {
+        name: "step7",
+        program: "step7",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "Signal events on epoll: event_add installs the handler with rt_sigaction and \
+                      adds the signal pipe's read end to epoll; kill makes the handler write the \
+                      signal number into the pipe; the loop reads it and runs the callback \
+                      (a one-shot event restores the old action first); two SIGUSR2 before one \
+                      pass are read at once and run the persistent callback twice.",
+    },
+    Scenario {
+        name: "step7-poll",
+        program: "step7",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "The signal events of step7 on poll: the same handler, pipe writes and \
+                      reads, with the pipe's read end in every poll call.",
+    },
+    Scenario {
+        name: "step7-select",
+        program: "step7",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "The signal events of step7 on select.",
+    },
+    Scenario {
+        name: "step7-fork",
+        program: "step7_fork",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child (p2) on epoll: the old signal pipe is closed, \
+                      the saved signal action restored, the epoll fd closed; a new epoll fd and \
+                      pipe are made, the socket is added again, the handler re-installed and \
+                      the new pipe added; one loop pass reads the socket. The parent (p1) waits \
+                      for the child, then frees its own base.",
+    },
+    Scenario {
+        name: "step7-fork-poll",
+        program: "step7_fork",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child on poll: the same, without an epoll fd; \
+                      poll's fd array is rebuilt in memory.",
+    },
+    Scenario {
+        name: "step7-fork-select",
+        program: "step7_fork",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Signal,
+        client: None,
+        description: "event_reinit in a forked child on select.",
+    },
 ];
 
 /// Every scenario, in the order of `traces/SCENARIOS.md`.
@@ -392,7 +464,8 @@ mod tests {
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
              timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
-             timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise"
+             timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \
+             step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select"
         );
     }
 
@@ -419,6 +492,10 @@ mod tests {
                 .starts_with(&TraceSet::Net.syscalls())
         );
         assert!(TraceSet::Buffer.syscalls().ends_with("ioctl,readv,writev"));
+        assert_eq!(
+            TraceSet::Signal.syscalls(),
+            format!("{},rt_sigaction,kill,tgkill", TraceSet::Loop.syscalls())
+        );
         assert!(!TraceSet::Base.syscalls().contains(' '));
     }
 

@@ -255,6 +255,7 @@ fn help_explains_the_options() {
             for want in [
                 format!("usage: {name} [--port P]"),
                 "--port P".to_string(),
+                "--graceful".to_string(),
                 "-h, --help".to_string(),
             ] {
                 assert!(
@@ -397,5 +398,60 @@ fn a_full_stdout_does_not_block_the_server() {
             text.len(),
             text.lines().rev().take(5).collect::<Vec<_>>().join("\n")
         );
+    }
+}
+
+/// `--graceful` (echo_common's module docs): SIGTERM or SIGINT stops the server cleanly — the
+/// open connection is closed (the client reads end of file), one summary line is printed, and
+/// the exit status is 0 — for both servers. Without the flag the same signal kills it (the
+/// scenarios' traces, like the seed's, end with `+++ killed by SIGTERM +++`).
+#[test]
+fn graceful_shutdown_on_sigterm_and_sigint() {
+    for (name, program) in [
+        ("echo_event", env!("CARGO_BIN_EXE_echo_event")),
+        ("echo_bufferevent", env!("CARGO_BIN_EXE_echo_bufferevent")),
+    ] {
+        for (signo, signal) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT")] {
+            let port = free_port().unwrap_or_else(|e| panic!("{e}"));
+            let mut child = Command::new(program)
+                .args(["--port", &port.to_string(), "--graceful"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{program}: {e}"));
+            let mut stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("the banner");
+            assert!(line.contains("listening on"), "{name}: {line:?}");
+            // One finished connection, then one left open.
+            let mut done = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            done.write_all(b"one\n").expect("write");
+            done.shutdown(Shutdown::Write).expect("shutdown");
+            let mut back = Vec::new();
+            done.read_to_end(&mut back).expect("echo");
+            assert_eq!(back, b"one\n", "{name}");
+            let mut open = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            open.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("a timeout can be set");
+            open.write_all(b"two\n").expect("write");
+            let mut echo = [0u8; 4];
+            open.read_exact(&mut echo).expect("echo");
+            assert_eq!(&echo, b"two\n", "{name}");
+            // SAFETY: kill only sends a signal to our own child.
+            assert_eq!(unsafe { libc::kill(child.id() as i32, signo) }, 0);
+            let status = child.wait().expect("wait");
+            let mut rest = String::new();
+            stdout.read_to_string(&mut rest).expect("stdout");
+            assert_eq!(status.code(), Some(0), "{name} {signal}: {rest}");
+            let summary = format!(
+                "{name}: {signal}: shutting down; 2 connection(s) served, 1 open one(s) closed\n"
+            );
+            assert!(rest.ends_with(&summary), "{name} {signal}: {rest:?}");
+            let mut after = Vec::new();
+            open.read_to_end(&mut after)
+                .unwrap_or_else(|e| panic!("{name} {signal}: the connection was not closed: {e}"));
+            assert!(after.is_empty(), "{name} {signal}: {after:?}");
+        }
     }
 }

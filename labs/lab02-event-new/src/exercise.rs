@@ -9,8 +9,7 @@
 //! - the flags `EV_TIMEOUT`, `EV_READ`, `EV_WRITE`, `EV_SIGNAL`, `EV_PERSIST`, `EV_ET`, `EV_CLOSED`
 //!   (`crate::event`), and on an `Ev` (a `bitflags` type): `contains`, `intersects`, `difference`,
 //!   `bits`, `Ev::all()` (every known flag), `|`, `&`;
-//! - `crate::error::Error::Invalid(String)` for a refusal, and `Error::Unsupported { what, why }`
-//!   for what minievent does not do yet (`what: "EV_SIGNAL"`);
+//! - `crate::error::Error::Invalid(String)` for a refusal;
 //! - `crate::event::Event::new(fd, events, callback, priority)`: an event in its initial state;
 //!   `Box::new(callback)` makes the `Callback` it wants;
 //! - the base's `events: Vec<Slot>` (a `Slot` has `generation: u32` and `event: Option<Event>`),
@@ -29,7 +28,7 @@ use std::os::fd::RawFd;
 /// - a bit that is not an `EV_*` flag: refused;
 /// - `EV_SIGNAL` with `EV_READ`, `EV_WRITE` or `EV_CLOSED`: refused, in libevent's words
 ///   ("EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED");
-/// - `EV_SIGNAL` alone: unsupported — signal events come in a later chapter;
+/// - `EV_SIGNAL` alone is fine (its "fd" is a signal number, checked when it is added);
 /// - `EV_READ`, `EV_WRITE` or `EV_CLOSED` with a negative fd: refused (only a pure timer has fd -1).
 pub fn validate(fd: RawFd, events: Ev) -> Result<()> {
     let _ = (fd, events); // delete this line when you use them

@@ -67,14 +67,16 @@ fn fd_events_need_a_file_descriptor() {
 }
 
 #[test]
-fn signal_events_are_refused() {
+fn signal_events_with_fd_flags_are_refused() {
     let mut base = base();
     let why = refused(&mut base, 2, EV_SIGNAL | EV_READ);
     assert!(
         why.contains("EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED"),
         "EV_SIGNAL|EV_READ is refused in libevent's words; the error says: {why}"
     );
-    refused(&mut base, 2, EV_SIGNAL);
+    // A signal event alone is fine: its "fd" is the signal number (2 = SIGINT).
+    accepted(&mut base, 2, EV_SIGNAL);
+    accepted(&mut base, 2, EV_SIGNAL | EV_PERSIST);
 }
 
 #[test]

@@ -44,7 +44,7 @@ pub const LABS: [Lab; 5] = [
         call: "event_new",
         task: "check, create and inspect events",
         chapter_file: "ch02-event-new.md",
-        skeleton_hash: 0xaa8e8a56dbd30a6c,
+        skeleton_hash: 0x3ac2c62a7e12bc8d,
     },
     Lab {
         number: 3,
