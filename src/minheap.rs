@@ -7,6 +7,7 @@
 use crate::event::EventId;
 use std::time::Duration;
 
+// ANCHOR: heap
 /// Where the heap records each event's position. libevent writes `ev->ev_timeout_pos.min_heap_idx`.
 pub trait HeapIndex {
     /// Records that `id` now sits at `index`.
@@ -16,10 +17,14 @@ pub trait HeapIndex {
 /// The heap. libevent: `struct min_heap`.
 #[derive(Default)]
 pub struct MinHeap {
-    entries: Vec<(Duration, EventId)>,
+    /// The entries in heap order: `entries[0]` is the earliest, and each entry's deadline is not
+    /// after its children's (`2i + 1`, `2i + 2`). libevent: `s->p`, with `s->n` its length.
+    pub(crate) entries: Vec<(Duration, EventId)>,
 }
+// ANCHOR_END: heap
 
 impl MinHeap {
+    // ANCHOR: top
     /// The event with the earliest deadline. libevent: `min_heap_top_()`.
     pub fn top(&self) -> Option<(Duration, EventId)> {
         self.entries.first().copied()
@@ -30,6 +35,13 @@ impl MinHeap {
         self.entries.is_empty()
     }
 
+    /// How many timeouts are pending. libevent: `min_heap_size_()`.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    // ANCHOR_END: top
+
+    // ANCHOR: push_erase
     /// Adds an event. libevent: `min_heap_push_()`.
     pub fn push(&mut self, entry: (Duration, EventId), idx: &mut dyn HeapIndex) {
         self.entries.push(entry);
@@ -87,6 +99,7 @@ impl MinHeap {
         self.entries[hole] = e;
         idx.set_heap_index(e.1, hole);
     }
+    // ANCHOR_END: push_erase
 }
 
 #[cfg(test)]
