@@ -1,5 +1,5 @@
 //! The labs: one per chapter of the book's Part I, one for chapter 6 (evbuffer and bufferevent)
-//! in Part II, and one for chapter 8 (timers) in Part III.
+//! in Part II, and one each for chapters 7 (signals) and 8 (timers) in Part III.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,8 @@ pub struct Lab {
     /// What the learner writes, in a few words.
     pub task: &'static str,
     /// The chapter the lab goes with: the lab's number up to lab 4; lab 5 goes with chapter 6
-    /// (chapter 5, the echo server on raw events, has no lab), lab 7 with chapter 8.
+    /// (chapter 5, the echo server on raw events, has no lab), lab 6 with chapter 7, lab 7 with
+    /// chapter 8.
     pub chapter_number: u8,
     /// The chapter's file under `book/src/`.
     pub chapter_file: &'static str,
@@ -27,7 +28,7 @@ pub struct Lab {
 }
 
 /// Every lab, in order.
-pub const LABS: [Lab; 6] = [
+pub const LABS: [Lab; 7] = [
     Lab {
         number: 1,
         chapter_number: 1,
@@ -72,6 +73,15 @@ pub const LABS: [Lab; 6] = [
         task: "its callbacks, and flush before close",
         chapter_file: "ch06-evbuffer-bufferevent.md",
         skeleton_hash: 0x277e3f98e6ae8885,
+    },
+    Lab {
+        number: 6,
+        chapter_number: 7,
+        package: "lab06-signals",
+        call: "signals",
+        task: "read the signal pipe; count and activate each signal's events",
+        chapter_file: "ch07-signals.md",
+        skeleton_hash: 0xb2b5513b2311ed2d,
     },
     Lab {
         number: 7,
@@ -230,7 +240,9 @@ mod tests {
             );
         }
         assert_eq!(find("5").map(|l| l.chapter_number), Ok(6));
-        assert!(find("6").is_err(), "there is no lab 6");
+        assert_eq!(find("6").map(|l| l.chapter_number), Ok(7));
+        let past = (LABS.len() + 1).to_string();
+        assert!(find(&past).is_err(), "there is no lab {past}");
     }
 
     #[test]

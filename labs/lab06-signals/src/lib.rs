@@ -1,0 +1,12 @@
+//! Lab 6 — signals: minievent, with the loop's half of the signal path
+//! written by you in [`exercise.rs`](exercise).
+//!
+//! Everything else is minievent's own code, compiled from `src/` by `build.rs`; with the
+//! `reference` feature this is minievent unchanged. See `labs/README.md`.
+
+include!(concat!(env!("OUT_DIR"), "/minievent.rs"));
+
+/// Your code: the file you edit.
+#[cfg(not(feature = "reference"))]
+#[doc(hidden)]
+pub mod exercise;
