@@ -111,6 +111,10 @@ bench *FLAGS: _reference-bins
     cargo build -q --release --bins
     cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}
 
+# Regenerate the book's appendix E (libevent's API, covered) from book/coverage/map.txt, checking each row against src/; `just coverage --extract libevent-src/libevent-2.1.12-stable` re-extracts the function list after `just libevent-src`
+coverage *FLAGS:
+    @cargo run -q -p minievent-booklint --bin api-coverage -- book {{FLAGS}}
+
 # Do lab N: build and test your file in labs/, and say what to read next
 lab N:
     @cargo run -q -p minievent-labs -- lab {{N}}
@@ -134,4 +138,5 @@ ci:
     cargo run -q -p minievent-labs -- check
     just check-reference
     cargo run -q -p minievent-booklint -- book
+    cargo run -q -p minievent-booklint --bin api-coverage -- book --check
     bash book/check-browser.sh

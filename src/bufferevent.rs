@@ -786,6 +786,44 @@ mod tests {
     }
 
     #[test]
+    fn disable_deletes_the_events_and_getwatermark_reads_the_marks() {
+        let (mut base, bev, peer) = setup();
+        bev.enable(&mut base, EV_READ).expect("enable");
+        bev.write(&mut base, b"x").expect("write");
+        assert_eq!(pending(&base, &bev), (true, true));
+        bev.setwatermark(&mut base, EV_READ, 2, 10)
+            .expect("setwatermark");
+        assert_eq!(
+            bev.getwatermark(EV_READ),
+            Some(Watermark { low: 2, high: 10 })
+        );
+        assert_eq!(bev.getwatermark(EV_WRITE), Some(Watermark::default()));
+        assert_eq!(bev.getwatermark(EV_READ | EV_WRITE), None);
+        bev.disable(&mut base, EV_READ | EV_WRITE).expect("disable");
+        assert_eq!(bev.get_enabled(), Ev::empty());
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn read_buffer_moves_the_input_and_get_output_shares_the_output() {
+        let (mut base, bev, peer) = setup();
+        bev.enable(&mut base, EV_READ).expect("enable");
+        write(peer, b"abc").expect("write");
+        base.run(LoopFlags::ONCE).expect("read pass");
+        let got = EvbufferRef::new();
+        bev.read_buffer(&mut base, &got).expect("read_buffer");
+        assert_eq!(got.with(|b| b.to_vec()).expect("got"), b"abc");
+        assert!(bev.with_input(|b| b.is_empty()).expect("input"));
+        let output = bev.get_output();
+        output.with(|b| b.add(b"out")).expect("output");
+        assert_eq!(bev.with_output(|b| b.to_vec()).expect("output"), b"out");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
     fn the_high_water_mark_stops_reading_and_draining_resumes_it() {
         let (mut base, bev, peer) = setup();
         bev.setwatermark(&mut base, EV_READ, 0, 10)

@@ -24,6 +24,7 @@
 //! Every error names the file and line (the chapter and the include for include errors).
 
 pub mod anchors;
+pub mod coverage;
 pub mod markdown;
 
 use std::collections::{BTreeMap, BTreeSet};
