@@ -132,13 +132,9 @@ impl Base {
                 cfg.limit_callbacks_after_prio
             };
 
-        let (method, mut backend) = choose_backend(cfg, check_env)?;
-        // libevent: the USING_TIMERFD part of epoll_init() (before evsig_init_, as here).
-        if method.name == "epoll"
-            && flags.contains(BaseFlags::PRECISE_TIMER)
-            && clock.clock_id() == libc::CLOCK_MONOTONIC
-        {
-            backend = crate::backend::epoll::with_timerfd(backend);
+        let (mut method, mut backend) = choose_backend(cfg, check_env)?;
+        if method.name == "epoll" {
+            (method, backend) = epoll_variants(method, backend, flags, check_env, &clock);
         }
         let sig = Evsig::init()?;
         if config::getenv("EVENT_SHOW_METHOD") {
@@ -372,23 +368,25 @@ impl Base {
         // The backend's init: its kernel object, then evsig_init_'s pipe.
         self.backend = (self.method.init)()?;
         self.sig.reopen_pipe()?;
-        // evmap_reinit_: every fd with the kinds it is watched for (and EV_ET if its first event
-        // has it), as a first add (old = none)...
+        // evmap_reinit_: every allocated fd slot, in fd order, with the kinds it is watched for
+        // (and EV_ET if its first event has it), as a first add (old = none) — even a slot with
+        // no event left, which libevent passes on with no kinds: no syscall on any backend, but
+        // the changelist makes an entry for it, so its place in the order of the changes is
+        // fixed here (the old signal pipe's read end is such a slot: step7-fork-changelist).
         let fds: Vec<(RawFd, crate::event::Ev)> = self
             .io
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(fd, ctx)| {
+            .allocated_fds()
+            .into_iter()
+            .map(|fd| {
+                let Some(ctx) = self.io.get(fd) else {
+                    return (fd, crate::event::Ev::NONE);
+                };
                 let events = ctx.old_events();
-                if events.is_empty() {
-                    return None;
-                }
-                let et = ctx
-                    .events
-                    .first()
-                    .map_or(crate::event::Ev::NONE, |&(_, e)| e & crate::event::EV_ET);
-                Some((fd as RawFd, events | et))
+                let et = match ctx.events.first() {
+                    Some(&(_, e)) if !events.is_empty() => e & crate::event::EV_ET,
+                    _ => crate::event::Ev::NONE,
+                };
+                (fd, events | et)
             })
             .collect();
         for (fd, events) in fds {
@@ -444,6 +442,46 @@ impl Drop for Base {
     }
 }
 // ANCHOR_END: base_drop
+
+// ANCHOR: epoll_variants
+/// What `epoll_init()` decides from the base's flags, done after the epoll backend is made
+/// (minievent's `init` is not given the base): the timerfd of `EVENT_BASE_FLAG_PRECISE_TIMER` (or
+/// `EVENT_PRECISE_TIMER`) when the clock is `CLOCK_MONOTONIC`, added to the epoll set at once,
+/// and then the changelist of `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST` (or
+/// `EVENT_EPOLL_USE_CHANGELIST`, unless IGNORE_ENV), which also renames the method
+/// `"epoll (with changelist)"`, as libevent swaps `base->evsel` for `epollops_changelist`. The
+/// changelist goes only in front of the plain [`Epoll`](crate::backend::epoll::Epoll) (a test's
+/// wrapper named "epoll" is left as it is). libevent: `epoll_init()`.
+fn epoll_variants(
+    mut method: EventOp,
+    mut backend: Box<dyn Backend>,
+    flags: BaseFlags,
+    check_env: bool,
+    clock: &MonotonicTimer,
+) -> (EventOp, Box<dyn Backend>) {
+    use crate::backend::epoll::{self, Epoll, EpollChangelist};
+    let timerfd =
+        if flags.contains(BaseFlags::PRECISE_TIMER) && clock.clock_id() == libc::CLOCK_MONOTONIC {
+            epoll::register_timerfd(&mut *backend)
+        } else {
+            None
+        };
+    let use_changelist = flags.contains(BaseFlags::EPOLL_USE_CHANGELIST)
+        || (check_env && config::getenv("EVENT_EPOLL_USE_CHANGELIST"));
+    if use_changelist && (&*backend as &dyn std::any::Any).is::<Epoll>() {
+        let any: Box<dyn std::any::Any> = backend;
+        let epoll = any
+            .downcast::<Epoll>()
+            .expect("checked to be an Epoll just above");
+        backend = Box::new(EpollChangelist::wrap(*epoll));
+        method = epoll::EPOLLOPS_CHANGELIST;
+    }
+    if let Some(timerfd) = timerfd {
+        backend = epoll::timerfd_around(backend, timerfd);
+    }
+    (method, backend)
+}
+// ANCHOR_END: epoll_variants
 
 // ANCHOR: choose_backend
 /// Walks `cfg`'s preference table and returns the first backend that is not avoided, has every

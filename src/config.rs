@@ -10,12 +10,20 @@ bitflags::bitflags! {
     /// Flags of a base. libevent: `enum event_base_config_flag` (`EVENT_BASE_FLAG_*`).
     #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
     pub struct BaseFlags: u8 {
-        /// Do not read `EVENT_NO<METHOD>` / `EVENT_PRECISE_TIMER` from the environment.
+        /// Do not read `EVENT_NO<METHOD>` / `EVENT_PRECISE_TIMER` / `EVENT_EPOLL_USE_CHANGELIST`
+        /// from the environment.
         /// libevent: `EVENT_BASE_FLAG_IGNORE_ENV`.
         const IGNORE_ENV = 0x02;
         /// Read the clock whenever the time is needed instead of caching it once per loop iteration.
         /// libevent: `EVENT_BASE_FLAG_NO_CACHE_TIME`.
         const NO_CACHE_TIME = 0x08;
+        /// On epoll, record `event_add` / `event_del` in a changelist and make the `epoll_ctl`
+        /// calls right before the next wait, one per changed fd
+        /// ([`crate::backend::epoll::EpollChangelist`]). Like libevent, unsafe with fds cloned by
+        /// `dup` (see the changelist chapter); also set by `EVENT_EPOLL_USE_CHANGELIST` unless
+        /// IGNORE_ENV. No effect on poll and select.
+        /// libevent: `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST`.
+        const EPOLL_USE_CHANGELIST = 0x10;
         /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`, and on
         /// epoll a timerfd for sub-millisecond timeouts ([`crate::backend::epoll::with_timerfd`]).
         /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER`.

@@ -281,6 +281,7 @@ impl Base {
         let (fd, events, list) = (ev.fd, ev.events, ev.list);
         if ev.is_io() && !list.inserted && !list.active {
             self.check_fd(fd)?;
+            self.io.note_slot(fd);
             self.io.add(self.backend.as_mut(), fd, id, events)?;
             self.ev_mut(id)?.list.inserted = true;
             self.incr_event_count(id);

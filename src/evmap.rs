@@ -46,6 +46,13 @@ pub fn kinds(read: bool, write: bool, close: bool) -> Ev {
 #[derive(Default)]
 pub struct IoMap {
     pub(crate) slots: Vec<EvmapIo>,
+    /// Which fds have had an event at some time: libevent allocates an fd's `struct evmap_io`
+    /// on its first `evmap_io_add_` and keeps it until the base is freed, and `evmap_reinit_`
+    /// calls the backend's `add` for every allocated slot, even one with no event left (which
+    /// matters only to the changelist: it makes an empty entry, and so fixes the fd's place in
+    /// the order of the changes). Marked by [`IoMap::note_slot`], called by `event_add` before
+    /// [`IoMap::add`].
+    pub(crate) allocated: Vec<bool>,
 }
 
 /// One kind's count on `fd`, one more (`up`) or one less if the event is `wanted` for this kind:
@@ -69,6 +76,26 @@ fn count(fd: RawFd, n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
 }
 
 impl IoMap {
+    /// Marks `fd`'s slot as allocated (see [`IoMap::allocated`]). libevent: the constructor
+    /// half of `GET_IO_SLOT_AND_CTOR` in `evmap_io_add_()`.
+    pub(crate) fn note_slot(&mut self, fd: RawFd) {
+        if let Ok(i) = usize::try_from(fd) {
+            if i >= self.allocated.len() {
+                self.allocated.resize(i + 1, false);
+            }
+            self.allocated[i] = true;
+        }
+    }
+
+    /// The fds whose slot is allocated, in increasing order. libevent: the walk of
+    /// `evmap_io_foreach_fd()`.
+    pub(crate) fn allocated_fds(&self) -> Vec<RawFd> {
+        (0..self.allocated.len())
+            .filter(|&i| self.allocated[i])
+            .map(|i| i as RawFd)
+            .collect()
+    }
+
     /// The slot of `fd`, if it ever had an event.
     pub fn get(&self, fd: RawFd) -> Option<&EvmapIo> {
         usize::try_from(fd).ok().and_then(|i| self.slots.get(i))

@@ -68,6 +68,7 @@ pub mod base;
 pub mod buffer;
 pub mod bufferevent;
 pub mod bufferevent_sock;
+pub mod changelist;
 pub mod common_timeout;
 pub mod config;
 pub mod error;

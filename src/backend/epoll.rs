@@ -1,9 +1,12 @@
-//! The epoll backend. libevent: epoll.c (`epollops`), without the changelist variant.
+//! The epoll backend. libevent: epoll.c (`epollops`, and `epollops_changelist`).
 //!
 //! epoll keeps the interest list in the kernel, so `add` and `del` are `epoll_ctl` calls made at once
-//! (libevent's `epoll_nochangelist_add` / `_del`), and `dispatch` is one `epoll_wait`.
+//! (libevent's `epoll_nochangelist_add` / `_del`), and `dispatch` is one `epoll_wait`. With the
+//! changelist on, [`EpollChangelist`] records `add` and `del` instead, and makes the `epoll_ctl`
+//! calls in `dispatch`, right before `epoll_wait`.
 
 use super::{Backend, EventOp, Features, timeout_msec};
+use crate::changelist::Changelist;
 use crate::error::Result;
 use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev};
 use crate::sys::{Fd, cvt};
@@ -20,6 +23,20 @@ pub const EPOLLOPS: EventOp = EventOp {
     init: Epoll::init,
 };
 // ANCHOR_END: epollops
+
+// ANCHOR: epollops_changelist
+/// The epoll backend with the changelist: what a base uses instead of [`EPOLLOPS`] when it has
+/// `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST` (or `EVENT_EPOLL_USE_CHANGELIST` in the environment).
+/// Its name is what `event_base_get_method()` then answers. Not in the preference table: libevent
+/// swaps it in inside `epoll_init()`. libevent: `epollops_changelist`.
+pub const EPOLLOPS_CHANGELIST: EventOp = EventOp {
+    name: "epoll (with changelist)",
+    features: Features::ET
+        .union(Features::O1)
+        .union(Features::EARLY_CLOSE),
+    init: EpollChangelist::init,
+};
+// ANCHOR_END: epollops_changelist
 
 // ANCHOR: nevent
 /// Size of the events array at start. libevent: `INITIAL_NEVENT`.
@@ -260,6 +277,13 @@ impl Epoll {
     }
 }
 
+/// The epoll fd (for tests that read the kernel's interest list in `/proc/self/fdinfo`).
+impl AsRawFd for Epoll {
+    fn as_raw_fd(&self) -> RawFd {
+        self.epfd.as_raw_fd()
+    }
+}
+
 /// How libevent's `epoll_op_to_string` names an op.
 fn op_name(op: libc::c_int) -> &'static str {
     match op {
@@ -394,6 +418,84 @@ impl Backend for Epoll {
     // ANCHOR_END: dispatch
 }
 
+// ANCHOR: epoll_changelist
+/// The epoll backend with the changelist: `add` and `del` only record the change
+/// ([`Changelist`]); `dispatch` first applies every recorded change, one
+/// [`Epoll::apply_one_change`] per fd in the order the fds were first changed, then empties the
+/// list, then waits. A change whose `epoll_ctl` fails is warned about (by `apply_one_change`) and
+/// the wait happens anyway, as in libevent. libevent: `epollops_changelist`
+/// (`event_changelist_add_`, `event_changelist_del_`, `epoll_dispatch` → `epoll_apply_changes`).
+///
+/// A wrapper around [`Epoll`] rather than a flag inside it, as libevent has a second op table:
+/// the `Epoll` (and its `apply_one_change` and `dispatch`) are the same code either way.
+pub struct EpollChangelist {
+    /// The epoll backend that applies the changes and waits.
+    epoll: Epoll,
+    /// What changed since the last dispatch. libevent: `base->changelist`.
+    changelist: Changelist,
+}
+
+impl EpollChangelist {
+    /// Creates the epoll instance, with an empty changelist. libevent: `epoll_init()` when it
+    /// picks `epollops_changelist` (this is also what `event_reinit()` calls again).
+    pub fn init() -> Result<Box<dyn Backend>> {
+        Ok(Box::new(EpollChangelist::wrap(Epoll::new()?)))
+    }
+
+    /// Puts an existing epoll backend behind a changelist.
+    pub fn wrap(epoll: Epoll) -> EpollChangelist {
+        EpollChangelist {
+            epoll,
+            changelist: Changelist::new(),
+        }
+    }
+
+    /// The changes recorded since the last dispatch.
+    pub fn changelist(&self) -> &Changelist {
+        &self.changelist
+    }
+
+    /// The epoll backend behind the changelist.
+    pub fn epoll(&self) -> &Epoll {
+        &self.epoll
+    }
+
+    /// Applies every recorded change and empties the list; `Err` (the last error) if any
+    /// failed, after trying them all. libevent: `epoll_apply_changes()` then
+    /// `event_changelist_remove_all_()`.
+    pub fn apply_changes(&mut self) -> Result<()> {
+        let mut res = Ok(());
+        for entry in self.changelist.take_all() {
+            if let Err(e) = self.epoll.apply_one_change(&entry.to_event_change()) {
+                res = Err(e);
+            }
+        }
+        res
+    }
+}
+
+impl Backend for EpollChangelist {
+    /// libevent: `event_changelist_add_()`.
+    fn add(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
+        self.changelist.add(fd, old, events);
+        Ok(())
+    }
+
+    /// libevent: `event_changelist_del_()`.
+    fn del(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()> {
+        self.changelist.del(fd, old, events);
+        Ok(())
+    }
+
+    /// The changes, then the wait. libevent: `epoll_dispatch()`, which ignores what
+    /// `epoll_apply_changes()` returns (each failure was warned about).
+    fn dispatch(&mut self, timeout: Option<Duration>, ready: &mut Vec<(RawFd, Ev)>) -> Result<()> {
+        let _ = self.apply_changes();
+        self.epoll.dispatch(timeout, ready)
+    }
+}
+// ANCHOR_END: epoll_changelist
+
 // ANCHOR: timerfd
 /// The epoll backend with a timerfd, for a base with `EVENT_BASE_FLAG_PRECISE_TIMER` (or
 /// `EVENT_PRECISE_TIMER`): `epoll_wait` counts its timeout in whole milliseconds, so libevent
@@ -417,6 +519,16 @@ pub struct EpollTimerfd {
 /// as it was (with a warning, except for a kernel without timerfd: EINVAL or ENOSYS), as
 /// libevent carries on without one. libevent: the `USING_TIMERFD` part of `epoll_init()`.
 pub fn with_timerfd(mut inner: Box<dyn Backend>) -> Box<dyn Backend> {
+    match register_timerfd(&mut *inner) {
+        Some(timerfd) => timerfd_around(inner, timerfd),
+        None => inner,
+    }
+}
+
+/// The first half of [`with_timerfd`]: creates the timerfd and adds it to the epoll set now, by
+/// `backend`'s own `add` (the plain [`Epoll`]'s, before a changelist is put in front of it:
+/// libevent calls `epoll_ctl` directly for it in `epoll_init()`). `None` if either call failed.
+pub fn register_timerfd(backend: &mut dyn Backend) -> Option<Fd> {
     // SAFETY: timerfd_create takes a clock id and flags.
     let created = cvt(
         unsafe {
@@ -433,17 +545,22 @@ pub fn with_timerfd(mut inner: Box<dyn Backend>) -> Box<dyn Backend> {
             if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
                 crate::log::warn(&format!("timerfd_create: {}", crate::log::strerror(&e)));
             }
-            return inner;
+            return None;
         }
     };
     // SAFETY: timerfd_create succeeded: the fd is open and ours.
     let timerfd = Fd::from(unsafe { OwnedFd::from_raw_fd(fd) });
     // The same call as libevent's (EPOLLIN, the fd in data), made by the backend's own add.
-    if let Err(e) = inner.add(fd, Ev::NONE, EV_READ) {
+    if let Err(e) = backend.add(fd, Ev::NONE, EV_READ) {
         crate::log::warn(&format!("epoll_ctl(timerfd): {}", crate::log::strerror(&e)));
         drop(timerfd); // one close(2), as libevent's
-        return inner;
+        return None;
     }
+    Some(timerfd)
+}
+
+/// The second half of [`with_timerfd`]: the wrapper that arms `timerfd` in each dispatch.
+pub fn timerfd_around(inner: Box<dyn Backend>, timerfd: Fd) -> Box<dyn Backend> {
     Box::new(EpollTimerfd { inner, timerfd })
 }
 

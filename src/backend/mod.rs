@@ -50,7 +50,10 @@ impl fmt::Debug for Features {
 /// `old` is the set of events (`EV_READ | EV_WRITE | EV_CLOSED`) the fd had before this call, and
 /// `events` is what changes (with `EV_ET` when the event is edge-triggered) — exactly the arguments
 /// evmap passes to `evsel->add` / `evsel->del`.
-pub trait Backend {
+///
+/// `Any` lets a base find out whether the backend an `init` made is the plain [`epoll::Epoll`],
+/// to put the changelist in front of it ([`epoll::EpollChangelist`]).
+pub trait Backend: std::any::Any {
     /// Start watching `events` on `fd`. libevent: `eventop.add`.
     fn add(&mut self, fd: RawFd, old: Ev, events: Ev) -> Result<()>;
     /// Stop watching `events` on `fd`. libevent: `eventop.del`.

@@ -405,23 +405,34 @@ fn common_timeout_add_del_re_add(method: &str) {
     assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
 }
 
-/// Heap timers and two common queues interleave by deadline.
+/// Heap timers and two common queues interleave by deadline. The events are added from a
+/// callback, where the time cache gives every deadline the same "now", and the deadlines are
+/// 50 ms apart: a loaded machine that wakes the loop late must not make two of them expire in
+/// one pass (a common queue's event runs after its queue's internal timer, so it would then run
+/// after a heap timer that expired with it).
 fn common_timeouts_mix_with_heap_timeouts(method: &str) {
     let mut base = base_for(method);
-    let c30 = base.init_common_timeout(30 * MS).unwrap();
-    let c10 = base.init_common_timeout(10 * MS).unwrap();
+    let c150 = base.init_common_timeout(150 * MS).unwrap();
+    let c50 = base.init_common_timeout(50 * MS).unwrap();
     let log = Log::new();
-    let add = |base: &mut Base, label, tv| {
-        let id = base.event_new(-1, Ev::NONE, log.recorder(label)).unwrap();
-        base.event_add(id, Some(tv)).unwrap();
-    };
-    add(&mut base, "c30", c30);
-    add(&mut base, "h20", 20 * MS);
-    add(&mut base, "c10", c10);
-    add(&mut base, "h40", 40 * MS);
-    add(&mut base, "h5", 5 * MS);
+    let recorder = log.clone();
+    base.once(-1, EV_TIMEOUT, None, move |base, _, _| {
+        for (label, tv) in [
+            ("c150", c150),
+            ("h100", 100 * MS),
+            ("c50", c50),
+            ("h200", 200 * MS),
+            ("h25", 25 * MS),
+        ] {
+            let id = base
+                .event_new(-1, Ev::NONE, recorder.recorder(label))
+                .unwrap();
+            base.event_add(id, Some(tv)).unwrap();
+        }
+    })
+    .unwrap();
     assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
-    assert_eq!(log.labels(), vec!["h5", "c10", "h20", "c30", "h40"]);
+    assert_eq!(log.labels(), vec!["h25", "c50", "h100", "c150", "h200"]);
 }
 
 /// An EV_PERSIST event on a common timeout re-arms on the same queue.

@@ -91,7 +91,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 27] = [
+static BASE_SCENARIOS: [Scenario; 27] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -368,20 +368,67 @@ static SCENARIOS: [Scenario; 27] = [
     },
 ];
 
-/// Every scenario, in the order of `traces/SCENARIOS.md`.
+/// The environment variable that turns libevent's epoll changelist on (for minievent too).
+pub const CHANGELIST_ENV: (&str, &str) = ("EVENT_EPOLL_USE_CHANGELIST", "1");
+
+/// The suffix of a changelist variant's name: `step3` → `step3-changelist`.
+pub const CHANGELIST_SUFFIX: &str = "-changelist";
+
+/// `true` when the scenario runs on epoll: its environment disables none of it with
+/// `EVENT_NOEPOLL`. Each of these has a `-changelist` variant.
+pub fn runs_on_epoll(s: &Scenario) -> bool {
+    !s.env.iter().any(|(k, _)| *k == "EVENT_NOEPOLL")
+}
+
+/// The `-changelist` variant of an epoll scenario: the same program, arguments, trace set and
+/// client, with `EVENT_EPOLL_USE_CHANGELIST=1` added to the environment of both programs (so
+/// libevent's `epoll_init` picks `epollops_changelist`, and minievent's base its
+/// `EpollChangelist`). The name, environment and description are made once and live as long as
+/// the process (leaked: there are 15 of them).
+fn changelist_variant(s: &Scenario) -> Scenario {
+    let name: &'static str = Box::leak(format!("{}{CHANGELIST_SUFFIX}", s.name).into_boxed_str());
+    let mut env = s.env.to_vec();
+    env.push(CHANGELIST_ENV);
+    let env: &'static [(&'static str, &'static str)] = Box::leak(env.into_boxed_slice());
+    let description: &'static str = Box::leak(
+        format!(
+            "{} With EVENT_EPOLL_USE_CHANGELIST=1: event_add and event_del only record the \
+             change, and each changed fd gets one epoll_ctl right before the next epoll_wait.",
+            s.description
+        )
+        .into_boxed_str(),
+    );
+    Scenario {
+        name,
+        env,
+        description,
+        ..*s
+    }
+}
+
+/// Every scenario, in the order of `traces/SCENARIOS.md`: the scenarios written out above, then
+/// the `-changelist` variant of each that runs on epoll ([`runs_on_epoll`]), in the same order.
 pub fn scenarios() -> &'static [Scenario] {
-    &SCENARIOS
+    static ALL: std::sync::OnceLock<Vec<Scenario>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let variants: Vec<Scenario> = BASE_SCENARIOS
+            .iter()
+            .filter(|s| runs_on_epoll(s))
+            .map(changelist_variant)
+            .collect();
+        BASE_SCENARIOS.iter().copied().chain(variants).collect()
+    })
 }
 
 impl Scenario {
     /// The scenario called `name`; for an unknown name, an error listing every valid name.
     pub fn by_name(name: &str) -> Result<&'static Scenario, TraceError> {
-        SCENARIOS
+        scenarios()
             .iter()
             .find(|s| s.name == name)
             .ok_or_else(|| TraceError::UnknownScenario {
                 name: name.to_string(),
-                valid: SCENARIOS.iter().map(|s| s.name).collect(),
+                valid: scenarios().iter().map(|s| s.name).collect(),
             })
     }
 
@@ -465,8 +512,34 @@ mod tests {
              timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
              timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \
-             step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select"
+             step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select, \
+             step1-changelist, step1-show-method-changelist, step2-changelist, step3-changelist, \
+             step4-changelist, step6-changelist, echo-event-changelist, \
+             echo-bufferevent-changelist, timers-pure-changelist, timers-common-changelist, \
+             timers-max-dispatch-changelist, timers-pure-precise-changelist, \
+             timers-max-dispatch-precise-changelist, step7-changelist, step7-fork-changelist"
         );
+    }
+
+    #[test]
+    fn every_epoll_scenario_has_a_changelist_variant() {
+        let base: Vec<&Scenario> = scenarios()
+            .iter()
+            .filter(|s| !s.name.ends_with(CHANGELIST_SUFFIX))
+            .collect();
+        for s in &base {
+            let variant = Scenario::by_name(&format!("{}{CHANGELIST_SUFFIX}", s.name));
+            assert_eq!(variant.is_ok(), runs_on_epoll(s), "{}", s.name);
+            if let Ok(v) = variant {
+                assert_eq!(
+                    (v.program, v.args, v.trace_set),
+                    (s.program, s.args, s.trace_set)
+                );
+                assert_eq!(v.env.last(), Some(&CHANGELIST_ENV));
+                assert_eq!(&v.env[..v.env.len() - 1], s.env);
+            }
+        }
+        assert_eq!(scenarios().len(), base.len() + 15);
     }
 
     #[test]

@@ -106,6 +106,32 @@ scenario!(step7, "step7");
 scenario!(step7_poll, "step7-poll");
 scenario!(step7_select, "step7-select");
 
+// The -changelist variants (EVENT_EPOLL_USE_CHANGELIST=1, traces/SCENARIOS.md): every epoll
+// scenario again, with libevent run the same way.
+scenario!(step1_changelist, "step1-changelist");
+scenario!(step1_show_method_changelist, "step1-show-method-changelist");
+scenario!(step2_changelist, "step2-changelist");
+scenario!(step3_changelist, "step3-changelist");
+scenario!(step4_changelist, "step4-changelist");
+scenario!(step6_changelist, "step6-changelist");
+scenario!(echo_event_changelist, "echo-event-changelist");
+scenario!(echo_bufferevent_changelist, "echo-bufferevent-changelist");
+scenario!(timers_pure_changelist, "timers-pure-changelist");
+scenario!(timers_common_changelist, "timers-common-changelist");
+scenario!(
+    timers_max_dispatch_changelist,
+    "timers-max-dispatch-changelist"
+);
+scenario!(
+    timers_pure_precise_changelist,
+    "timers-pure-precise-changelist"
+);
+scenario!(
+    timers_max_dispatch_precise_changelist,
+    "timers-max-dispatch-precise-changelist"
+);
+scenario!(step7_changelist, "step7-changelist");
+
 /// Divergence 18 (traces/DIVERGENCES.md): in `event_reinit` libevent closes the old signal pipe's
 /// two fds, then `evsig_dealloc_` (called by the backend's dealloc) closes the same two numbers
 /// again, which fails with EBADF; minievent closes each once. Otherwise the traces are equal: the
@@ -142,6 +168,7 @@ macro_rules! reinit_scenario {
 reinit_scenario!(step7_fork, "step7-fork", 4, 5);
 reinit_scenario!(step7_fork_poll, "step7-fork-poll", 3, 4);
 reinit_scenario!(step7_fork_select, "step7-fork-select", 3, 4);
+reinit_scenario!(step7_fork_changelist, "step7-fork-changelist", 4, 5);
 
 /// Every scenario of the registry has a test above (a scenario added without one would go unchecked).
 #[test]
@@ -174,6 +201,21 @@ fn every_scenario_is_tested() {
         "step7-fork",
         "step7-fork-poll",
         "step7-fork-select",
+        "step1-changelist",
+        "step1-show-method-changelist",
+        "step2-changelist",
+        "step3-changelist",
+        "step4-changelist",
+        "step6-changelist",
+        "echo-event-changelist",
+        "echo-bufferevent-changelist",
+        "timers-pure-changelist",
+        "timers-common-changelist",
+        "timers-max-dispatch-changelist",
+        "timers-pure-precise-changelist",
+        "timers-max-dispatch-precise-changelist",
+        "step7-changelist",
+        "step7-fork-changelist",
     ];
     let registered: Vec<&str> = minievent_traces::scenarios()
         .iter()
