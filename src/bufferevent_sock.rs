@@ -12,12 +12,12 @@
 
 use crate::base::Base;
 use crate::bufferevent::{
-    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE,
-    BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent, EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT,
-    MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
+    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT, BEV_EVENT_WRITING,
+    BEV_OPT_CLOSE_ON_FREE, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent, EvbufferRef, Inner,
+    MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
 };
 use crate::error::{Error, Result};
-use crate::event::{EV_PERSIST, EV_READ, EV_WRITE, Ev};
+use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
 use crate::sys::Fd;
 use std::cell::{OnceCell, RefCell};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -108,6 +108,8 @@ impl Bufferevent {
                 write_suspended: 0,
                 wm_read: Watermark::default(),
                 wm_write: Watermark::default(),
+                timeout_read: None,
+                timeout_write: None,
                 readcb_pending: false,
                 deferred_in_a_row: 0,
                 socket_error: None,
@@ -124,11 +126,15 @@ impl Bufferevent {
     /// Adds the read and/or write event: `epoll_ctl` when the fd's interest changes.
     /// libevent: `be_socket_enable()`.
     pub(crate) fn be_socket_enable(&self, base: &mut Base, event: Ev) -> Result<()> {
+        let (timeout_read, timeout_write) = {
+            let st = self.0.state.borrow();
+            (st.timeout_read, st.timeout_write)
+        };
         if event.contains(EV_READ) {
-            base.event_add(self.0.ev_read, None)?;
+            base.event_add(self.0.ev_read, timeout_read)?;
         }
         if event.contains(EV_WRITE) {
-            base.event_add(self.0.ev_write, None)?;
+            base.event_add(self.0.ev_write, timeout_write)?;
         }
         Ok(())
     }
@@ -152,8 +158,14 @@ impl Bufferevent {
     /// at most 16384 bytes; `evbuffer_read` caps that at 4096 and at what FIONREAD reports. Then
     /// the buffer callbacks, then the user's read callback if the input reached the low-water
     /// mark. End of file or an error: reading is disabled and the event callback is told.
-    pub(crate) fn readcb(&self, base: &mut Base, _what: Ev) {
+    pub(crate) fn readcb(&self, base: &mut Base, what: Ev) {
         if self.is_freed() {
+            return;
+        }
+        if what == EV_TIMEOUT {
+            // Only a bare EV_TIMEOUT: with EV_READ too, something was read after all.
+            self.warn_on_err(self.disable(base, EV_READ));
+            self.run_eventcb(base, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
             return;
         }
         self.warn_on_err(self.read_input(base));
@@ -210,8 +222,16 @@ impl Bufferevent {
     /// empty (also when the write would block: `reschedule`); runs the user's write callback
     /// when the output is down to the low-water mark. `writev` returning 0 (EOF) or an error:
     /// writing is disabled and the event callback is told.
-    pub(crate) fn writecb(&self, base: &mut Base, _what: Ev) {
-        if self.is_freed() || self.0.state.borrow().write_suspended != 0 {
+    pub(crate) fn writecb(&self, base: &mut Base, what: Ev) {
+        if self.is_freed() {
+            return;
+        }
+        if what == EV_TIMEOUT {
+            self.warn_on_err(self.disable(base, EV_WRITE));
+            self.run_eventcb(base, BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT);
+            return;
+        }
+        if self.0.state.borrow().write_suspended != 0 {
             return;
         }
         self.warn_on_err(self.write_output(base));
