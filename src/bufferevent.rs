@@ -37,7 +37,7 @@ bitflags::bitflags! {
         /// A read or write timeout expired ([`Bufferevent::set_timeouts`]). libevent:
         /// `BEV_EVENT_TIMEOUT`.
         const TIMEOUT = 0x40;
-        /// A connect finished (minievent does not connect yet). libevent: `BEV_EVENT_CONNECTED`.
+        /// A connect finished ([`Bufferevent::socket_connect`]). libevent: `BEV_EVENT_CONNECTED`.
         const CONNECTED = 0x80;
     }
 }
@@ -202,6 +202,8 @@ pub(crate) struct State {
     /// `timeout_write` (a cleared `timeval` is none).
     pub(crate) timeout_read: Option<Duration>,
     pub(crate) timeout_write: Option<Duration>,
+    /// A connect is in progress: the next write event finishes it. libevent: `connecting`.
+    pub(crate) connecting: bool,
     /// A read callback is scheduled to run again (see [`Bufferevent::inbuf_wm_check`]).
     /// libevent: `readcb_pending`.
     pub(crate) readcb_pending: bool,
@@ -1145,5 +1147,66 @@ mod tests {
         assert_eq!(pending(&base, &bev), (true, false), "still reading");
         bev.free(&mut base).expect("free");
         let _ = crate::sys::close_own(peer);
+    }
+
+    fn loopback(port: u16) -> std::net::SocketAddrV4 {
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port)
+    }
+
+    /// bufferevent_sock.c:bufferevent_socket_connect and the connecting path of
+    /// bufferevent_writecb: CONNECTED, then what was written meanwhile goes out.
+    #[test]
+    fn socket_connect_reports_connected_and_sends_what_was_queued() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("addr").port();
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let (s, r) = (Rc::clone(&seen), Rc::clone(&seen));
+        bev.setcb(
+            Some(Box::new(move |_, bev| {
+                let line = bev.with_input(|b| b.to_vec()).expect("input");
+                r.borrow_mut().push(String::from_utf8(line).expect("utf-8"));
+            })),
+            None,
+            Some(Box::new(move |base, bev, what| {
+                s.borrow_mut().push(format!("{what:?}"));
+                bev.enable(base, EV_READ).expect("enable");
+            })),
+        );
+        bev.write(&mut base, b"hello")
+            .expect("queued before the connect ends");
+        base.run(LoopFlags::ONCE).expect("loop");
+        assert_eq!(*seen.borrow(), ["BEV_EVENT_CONNECTED"]);
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut got = [0u8; 5];
+        conn.read_exact(&mut got).expect("read");
+        assert_eq!(&got, b"hello");
+        conn.write_all(b"HELLO").expect("write");
+        while seen.borrow().len() < 2 {
+            base.run(LoopFlags::ONCE).expect("loop");
+        }
+        assert_eq!(seen.borrow()[1], "HELLO");
+        bev.free(&mut base).expect("free");
+    }
+
+    #[test]
+    fn socket_connect_to_a_closed_port_is_an_error_event() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+            l.local_addr().expect("addr").port()
+        };
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        let seen = Rc::new(Cell::new(BevEvent::empty()));
+        let s = Rc::clone(&seen);
+        bev.setcb(None, None, Some(Box::new(move |_, _, what| s.set(what))));
+        base.dispatch().expect("loop");
+        assert_eq!(seen.get(), BEV_EVENT_ERROR);
+        let err = bev.socket_error().expect("an errno");
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
     }
 }

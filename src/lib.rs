@@ -59,6 +59,7 @@
 //! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::socket_new_owned`], [`Bufferevent::free`] | bufferevent.rs, bufferevent_sock.rs |
 //! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`] / [`Bufferevent::with_input`], [`Bufferevent::get_output`] / [`Bufferevent::with_output`] | bufferevent.rs |
 //! | `bufferevent_set_timeouts`, `bufferevent_getwatermark` | [`Bufferevent::set_timeouts`], [`Bufferevent::getwatermark`] | bufferevent.rs |
+//! | `bufferevent_socket_new(-1)` + `bufferevent_socket_connect`, `evutil_socket_finished_connecting_` | [`Bufferevent::socket_connect`] | bufferevent_sock.rs |
 //! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
