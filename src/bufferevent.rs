@@ -1191,6 +1191,29 @@ mod tests {
         bev.free(&mut base).expect("free");
     }
 
+    /// bufferevent_sock.c:be_socket_disable keeps the write event of a connect in progress:
+    /// disabling writing then still gets CONNECTED, and only after it is the event deleted.
+    #[test]
+    fn disabling_writing_during_a_connect_still_reports_it() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("addr").port();
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        bev.disable(&mut base, EV_WRITE).expect("disable");
+        assert_eq!(
+            pending(&base, &bev),
+            (false, true),
+            "the connect's write event stays"
+        );
+        let seen = Rc::new(Cell::new(BevEvent::empty()));
+        let s = Rc::clone(&seen);
+        bev.setcb(None, None, Some(Box::new(move |_, _, what| s.set(what))));
+        base.dispatch().expect("loop");
+        assert_eq!(seen.get(), BEV_EVENT_CONNECTED);
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
+    }
+
     #[test]
     fn socket_connect_to_a_closed_port_is_an_error_event() {
         let port = {

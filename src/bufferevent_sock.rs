@@ -206,12 +206,13 @@ impl Bufferevent {
         Ok(())
     }
 
-    /// Deletes the read and/or write event. libevent: `be_socket_disable()`.
+    /// Deletes the read and/or write event — but not the write event while a connect is in
+    /// progress: it is what tells the connect's end. libevent: `be_socket_disable()`.
     pub(crate) fn be_socket_disable(&self, base: &mut Base, event: Ev) -> Result<()> {
         if event.contains(EV_READ) {
             base.event_del(self.0.ev_read)?;
         }
-        if event.contains(EV_WRITE) {
+        if event.contains(EV_WRITE) && !self.0.state.borrow().connecting {
             base.event_del(self.0.ev_write)?;
         }
         Ok(())
