@@ -110,6 +110,9 @@ fn run(port: u16, lines: &[String]) -> minievent::Result<bool> {
             let _ = bev.free(base);
         })),
     );
+    // Straight into the output: the connect's write event is pending already, and it sends the
+    // output once connected (outside a connect, `bev.write` is what starts writing at once: see
+    // DIVERGENCES.md, row 10).
     for line in lines {
         bev.with_output(|out| out.add_fmt(format_args!("{line}\n")))?;
     }
