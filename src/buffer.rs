@@ -15,10 +15,12 @@
 //! much room, and reads into them with one `readv`. Writing ([`Evbuffer::write_to_fd`]) hands the
 //! first chains to one `writev` and drains what the kernel took.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sys::{cvt, cvt_size};
 use std::collections::VecDeque;
+use std::fmt;
 use std::os::fd::RawFd;
+use std::panic::{self, AssertUnwindSafe};
 
 // ANCHOR: sizes
 /// The smallest allocation for a chain (64-bit builds). libevent: `MIN_BUFFER_SIZE`.
@@ -98,6 +100,12 @@ impl Chain {
         self.misalign = 0;
     }
 
+    /// Appends all of `data`, which fits.
+    fn append_exact(&mut self, data: &[u8]) {
+        let n = self.append(data);
+        debug_assert_eq!(n, data.len(), "the chain has the room");
+    }
+
     /// Appends as much of `data` as fits; returns how much did.
     fn append(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.space_len());
@@ -106,6 +114,14 @@ impl Chain {
         self.off += n;
         n
     }
+}
+
+/// The length and counters as an evbuffer call starts (see `Evbuffer::invoke_callbacks`).
+#[derive(Clone, Copy)]
+struct CbMark {
+    orig_size: usize,
+    n_add: usize,
+    n_del: usize,
 }
 
 /// What a chain looks like, for tests and the book: `buffer_len` is the room it was allocated
@@ -132,6 +148,42 @@ pub struct CbInfo {
     pub n_deleted: usize,
 }
 
+/// A callback run inside every evbuffer call that changes the buffer's length, with the buffer
+/// (read-only) and what changed. libevent: `evbuffer_cb_func`
+/// (`void (*)(struct evbuffer *, const struct evbuffer_cb_info *, void *arg)`).
+pub type BufferCallback = Box<dyn FnMut(&Evbuffer, &CbInfo)>;
+
+/// Names a callback added by [`Evbuffer::add_cb`], to remove it. libevent: the
+/// `struct evbuffer_cb_entry *` that `evbuffer_add_cb()` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CbHandle(u64);
+
+/// How the end of a line is recognised. libevent: `enum evbuffer_eol_style`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EolStyle {
+    /// Any run of `\r` and `\n` characters, in any order and number. libevent: `EVBUFFER_EOL_ANY`.
+    Any,
+    /// `\n`, or `\r\n` (the `\r` then belongs to the end of line). libevent: `EVBUFFER_EOL_CRLF`.
+    Crlf,
+    /// Exactly `\r\n`. libevent: `EVBUFFER_EOL_CRLF_STRICT`.
+    CrlfStrict,
+    /// `\n`. libevent: `EVBUFFER_EOL_LF`.
+    Lf,
+    /// A NUL byte. libevent: `EVBUFFER_EOL_NUL`.
+    Nul,
+}
+
+/// libevent: `EVBUFFER_EOL_ANY`.
+pub const EVBUFFER_EOL_ANY: EolStyle = EolStyle::Any;
+/// libevent: `EVBUFFER_EOL_CRLF`.
+pub const EVBUFFER_EOL_CRLF: EolStyle = EolStyle::Crlf;
+/// libevent: `EVBUFFER_EOL_CRLF_STRICT`.
+pub const EVBUFFER_EOL_CRLF_STRICT: EolStyle = EolStyle::CrlfStrict;
+/// libevent: `EVBUFFER_EOL_LF`.
+pub const EVBUFFER_EOL_LF: EolStyle = EolStyle::Lf;
+/// libevent: `EVBUFFER_EOL_NUL`.
+pub const EVBUFFER_EOL_NUL: EolStyle = EolStyle::Nul;
+
 // ANCHOR: evbuffer
 /// A buffer of bytes kept as a chain of chunks. libevent: `struct evbuffer`.
 #[derive(Default)]
@@ -147,8 +199,21 @@ pub struct Evbuffer {
     /// `n_del_for_cb`.
     n_add_for_cb: usize,
     n_del_for_cb: usize,
+    /// The user's callbacks, newest first. libevent: `callbacks` (a `LIST` of
+    /// `struct evbuffer_cb_entry`, inserted at its head).
+    callbacks: Vec<(CbHandle, BufferCallback)>,
+    /// The handle the next [`Evbuffer::add_cb`] returns.
+    next_cb: u64,
 }
 // ANCHOR_END: evbuffer
+
+/// Appends text, as [`Evbuffer::add_fmt`] does: `write!(buf, ...)` works on an evbuffer.
+impl fmt::Write for Evbuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.add(s.as_bytes());
+        Ok(())
+    }
+}
 
 impl std::fmt::Debug for Evbuffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +301,7 @@ impl Evbuffer {
     /// bytes to its front first when that is cheap), else the rest into a new chain twice as big
     /// as the last one (up to 4096 bytes, or as big as needed). libevent: `evbuffer_add()`.
     pub fn add(&mut self, data: &[u8]) {
+        let cb = self.cb_mark();
         if self.chains.is_empty() {
             self.chain_insert(Chain::new(data.len()));
         }
@@ -249,6 +315,7 @@ impl Evbuffer {
             chain.append(data);
             self.total_len += data.len();
             self.n_add_for_cb += data.len();
+            self.invoke_callbacks(cb);
             return;
         }
         let mut to_alloc = chain.buffer.len();
@@ -261,6 +328,7 @@ impl Evbuffer {
         self.total_len += head;
         self.n_add_for_cb += data.len();
         self.chain_insert(tmp);
+        self.invoke_callbacks(cb);
     }
     // ANCHOR_END: add
 
@@ -273,6 +341,7 @@ impl Evbuffer {
         if in_total_len == 0 {
             return;
         }
+        let (src_cb, cb) = (src.cb_mark(), self.cb_mark());
         let src_lwd = src.last_with_data;
         if self.total_len == 0 {
             // There may be empty chains here: they are freed.
@@ -288,6 +357,8 @@ impl Evbuffer {
         src.total_len = 0;
         src.n_del_for_cb += in_total_len;
         self.n_add_for_cb += in_total_len;
+        src.invoke_callbacks(src_cb);
+        self.invoke_callbacks(cb);
     }
     // ANCHOR_END: add_buffer
 
@@ -299,11 +370,13 @@ impl Evbuffer {
         if old_len == 0 {
             return;
         }
+        let cb = self.cb_mark();
         if len >= old_len {
             self.chains.clear();
             self.last_with_data = 0;
             self.total_len = 0;
             self.n_del_for_cb += old_len;
+            self.invoke_callbacks(cb);
             return;
         }
         self.total_len -= len;
@@ -317,6 +390,7 @@ impl Evbuffer {
         first.misalign += remaining;
         first.off -= remaining;
         self.n_del_for_cb += len;
+        self.invoke_callbacks(cb);
     }
     // ANCHOR_END: drain
 
@@ -369,6 +443,259 @@ impl Evbuffer {
         let mut out = vec![0; self.total_len];
         self.copyout(&mut out);
         out
+    }
+
+    // ANCHOR: callbacks
+    /// Adds a callback that runs inside every later call that changes the buffer's length —
+    /// `add`, `add_buffer` (on both buffers), `prepend`, `drain`, `remove`, `readln`, reading
+    /// from and writing to an fd — with what that call changed. Callbacks run newest first.
+    /// libevent: `evbuffer_add_cb()` (callbacks run by `evbuffer_invoke_callbacks_()`).
+    pub fn add_cb(&mut self, cb: impl FnMut(&Evbuffer, &CbInfo) + 'static) -> CbHandle {
+        let handle = CbHandle(self.next_cb);
+        self.next_cb += 1;
+        self.callbacks.insert(0, (handle, Box::new(cb)));
+        handle
+    }
+
+    /// Removes a callback added by [`add_cb`](Self::add_cb); an error if it is not there (any
+    /// more). libevent: `evbuffer_remove_cb_entry()` / `evbuffer_remove_cb()` (-1).
+    pub fn remove_cb(&mut self, handle: CbHandle) -> Result<()> {
+        let at = self
+            .callbacks
+            .iter()
+            .position(|(h, _)| *h == handle)
+            .ok_or_else(|| Error::Invalid(format!("evbuffer_remove_cb: no callback {handle:?}")))?;
+        drop(self.callbacks.remove(at));
+        Ok(())
+    }
+
+    /// What [`invoke_callbacks`](Self::invoke_callbacks) compares against when a call ends: the
+    /// length and the counters as the call starts.
+    fn cb_mark(&self) -> CbMark {
+        CbMark {
+            orig_size: self.total_len,
+            n_add: self.n_add_for_cb,
+            n_del: self.n_del_for_cb,
+        }
+    }
+
+    /// Runs the user's callbacks with what changed since `mark`, if anything did. The counters
+    /// the bufferevent reads ([`take_cb_info`](Self::take_cb_info)) are left alone. A callback
+    /// that panics leaves every callback in place. libevent: `evbuffer_invoke_callbacks_()` →
+    /// `evbuffer_run_callbacks()`.
+    fn invoke_callbacks(&mut self, mark: CbMark) {
+        if self.callbacks.is_empty() {
+            return;
+        }
+        let info = CbInfo {
+            orig_size: mark.orig_size,
+            n_added: self.n_add_for_cb - mark.n_add,
+            n_deleted: self.n_del_for_cb - mark.n_del,
+        };
+        if info.n_added == 0 && info.n_deleted == 0 {
+            return;
+        }
+        let mut cbs = std::mem::take(&mut self.callbacks);
+        let me = &*self;
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            for (_, cb) in cbs.iter_mut() {
+                cb(me, &info);
+            }
+        }));
+        self.callbacks = cbs;
+        if let Err(payload) = outcome {
+            panic::resume_unwind(payload);
+        }
+    }
+    // ANCHOR_END: callbacks
+
+    /// Every byte from position `start` on, across the chains.
+    fn bytes_from(&self, start: usize) -> impl Iterator<Item = u8> + '_ {
+        self.chains
+            .iter()
+            .flat_map(|c| c.data().iter().copied())
+            .skip(start)
+    }
+
+    /// Whether the bytes at `pos` are `what`.
+    fn matches_at(&self, pos: usize, what: &[u8]) -> bool {
+        pos + what.len() <= self.total_len && self.bytes_from(pos).zip(what).all(|(a, b)| a == *b)
+    }
+
+    // ANCHOR: search
+    /// The position of the first `what` that starts at or after `start`. An empty `what` is found
+    /// at `start`. libevent: `evbuffer_search()` (positions are `evbuffer_ptr.pos`; `None` is
+    /// `pos == -1`).
+    pub fn search(&self, what: &[u8], start: usize) -> Option<usize> {
+        self.search_range(what, start, None)
+    }
+
+    /// As [`search`](Self::search), but only a match that ends at or before `end` counts.
+    /// libevent: `evbuffer_search_range()`.
+    pub fn search_range(&self, what: &[u8], start: usize, end: Option<usize>) -> Option<usize> {
+        if start > self.total_len {
+            return None;
+        }
+        if what.is_empty() {
+            return Some(start);
+        }
+        let limit = end.unwrap_or(self.total_len).min(self.total_len);
+        let first = what[0];
+        for (pos, byte) in (start..).zip(self.bytes_from(start)) {
+            if pos + what.len() > limit {
+                return None;
+            }
+            if byte == first && self.matches_at(pos, what) {
+                return Some(pos);
+            }
+        }
+        None
+    }
+
+    /// Where the first end of line at or after `start` begins, and how long it is.
+    /// libevent: `evbuffer_search_eol()`.
+    pub fn search_eol(&self, start: usize, style: EolStyle) -> Option<(usize, usize)> {
+        let find = |byte: u8| {
+            self.bytes_from(start)
+                .position(|b| b == byte)
+                .map(|i| start + i)
+        };
+        match style {
+            EolStyle::Any => {
+                // The first CR or LF, and every CR or LF right after it.
+                let at = self
+                    .bytes_from(start)
+                    .position(|b| b == b'\r' || b == b'\n')?
+                    + start;
+                let run = self
+                    .bytes_from(at)
+                    .take_while(|&b| b == b'\r' || b == b'\n')
+                    .count();
+                Some((at, run))
+            }
+            EolStyle::CrlfStrict => self.search(b"\r\n", start).map(|at| (at, 2)),
+            EolStyle::Crlf => {
+                // A LF, with the CR before it if there is one (but not before `start`).
+                let at = find(b'\n')?;
+                if at > start && self.bytes_from(at - 1).next() == Some(b'\r') {
+                    Some((at - 1, 2))
+                } else {
+                    Some((at, 1))
+                }
+            }
+            EolStyle::Lf => find(b'\n').map(|at| (at, 1)),
+            EolStyle::Nul => find(0).map(|at| (at, 1)),
+        }
+    }
+
+    /// Removes the first line and its end of line (as `style` recognises it) and returns the
+    /// line without it; `None`, removing nothing, when the buffer holds no complete line. The
+    /// callbacks run twice, as in libevent: for the line, then for its end. libevent:
+    /// `evbuffer_readln()` (a NUL-terminated copy there; the bytes as they are here).
+    pub fn readln(&mut self, style: EolStyle) -> Option<Vec<u8>> {
+        let (at, eol_len) = self.search_eol(0, style)?;
+        let mut line = vec![0; at];
+        self.remove(&mut line);
+        self.drain(eol_len);
+        Some(line)
+    }
+    // ANCHOR_END: search
+
+    // ANCHOR: pullup
+    /// Makes the first `size` bytes (every byte for `None`) contiguous in the first chain and
+    /// returns them; `None` when `size` is 0 or more than the buffer holds. Already contiguous:
+    /// nothing moves. Else they are copied into the first chain if it has the room behind its
+    /// `misalign`, or into a new chain of `size` bytes put first; the chains emptied by the copy
+    /// are freed and the next one loses its copied front. libevent: `evbuffer_pullup()`.
+    pub fn pullup(&mut self, size: Option<usize>) -> Option<&[u8]> {
+        let size = size.unwrap_or(self.total_len);
+        if size == 0 || size > self.total_len {
+            return None;
+        }
+        if self.chains[0].off < size {
+            let first = &self.chains[0];
+            let mut lwd = self.last_with_data;
+            if first.buffer.len() - first.misalign < size {
+                self.chains.push_front(Chain::new(size));
+                lwd += 1;
+            }
+            // Copy into `target`; the chains to copy from are then from index 0 on (index
+            // `removed + 1` before `target` was taken out).
+            let mut target = self.chains.pop_front().expect("a first chain");
+            let mut remaining = size - target.off;
+            let mut removed = 0;
+            let mut lwd_removed = false;
+            while self.chains.front().is_some_and(|c| remaining >= c.off) {
+                let next = self.chains.pop_front().expect("just seen");
+                target.append_exact(next.data());
+                remaining -= next.off;
+                removed += 1;
+                lwd_removed |= removed == lwd;
+            }
+            if remaining > 0 {
+                let next = &mut self.chains[0];
+                target.append_exact(&next.data()[..remaining]);
+                next.misalign += remaining;
+                next.off -= remaining;
+            }
+            self.chains.push_front(target);
+            self.last_with_data = if lwd_removed { 0 } else { lwd - removed };
+        }
+        Some(&self.chains[0].data()[..size])
+    }
+    // ANCHOR_END: pullup
+
+    // ANCHOR: prepend
+    /// Puts a copy of `data` in front of the buffer: into the room the first chain has before
+    /// its bytes (all of an empty chain's room counts), the rest into a new chain put first whose
+    /// bytes end at its end. libevent: `evbuffer_prepend()`.
+    pub fn prepend(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let cb = self.cb_mark();
+        if self.chains.is_empty() {
+            self.chain_insert(Chain::new(data.len()));
+        }
+        let mut datlen = data.len();
+        let chain = &mut self.chains[0];
+        if chain.off == 0 {
+            chain.misalign = chain.buffer.len();
+        }
+        let fits = chain.misalign.min(datlen);
+        let at = chain.misalign - fits;
+        chain.buffer[at..at + fits].copy_from_slice(&data[datlen - fits..]);
+        chain.misalign = at;
+        chain.off += fits;
+        self.total_len += fits;
+        self.n_add_for_cb += fits;
+        datlen -= fits;
+        if datlen > 0 {
+            let mut tmp = Chain::new(datlen);
+            tmp.misalign = tmp.buffer.len() - datlen;
+            tmp.off = datlen;
+            let at = tmp.misalign;
+            tmp.buffer[at..].copy_from_slice(&data[..datlen]);
+            let had_data = self.chains[0].off > 0;
+            self.chains.push_front(tmp);
+            if self.last_with_data > 0 || had_data {
+                self.last_with_data += 1;
+            }
+            self.total_len += datlen;
+            self.n_add_for_cb += datlen;
+        }
+        self.invoke_callbacks(cb);
+    }
+    // ANCHOR_END: prepend
+
+    /// Appends the formatted text (`format_args!(...)`); returns how many bytes. The text is
+    /// formatted first and added with one [`add`](Self::add), so the callbacks run once.
+    /// libevent: `evbuffer_add_printf()` / `evbuffer_add_vprintf()` (which format straight into
+    /// the last chain's room; the chains may differ).
+    pub fn add_fmt(&mut self, args: fmt::Arguments<'_>) -> usize {
+        let text = fmt::format(args);
+        self.add(text.as_bytes());
+        text.len()
     }
 
     // ANCHOR: expand_fast
@@ -469,6 +796,7 @@ impl Evbuffer {
         if n == 0 {
             return Ok(0);
         }
+        let cb = self.cb_mark();
         // Commit: fill each chain's room in turn; the one where the bytes end is the new last
         // chain with data.
         let mut remaining = n;
@@ -486,6 +814,7 @@ impl Evbuffer {
         }
         self.total_len += n;
         self.n_add_for_cb += n;
+        self.invoke_callbacks(cb);
         Ok(n)
     }
     // ANCHOR_END: read_from_fd
@@ -785,5 +1114,286 @@ mod tests {
         let mut want = data.clone();
         want.extend(b"tail");
         assert_eq!(got.to_vec(), want);
+    }
+
+    /// The invariants libevent's `evbuffer_validate` (regress_buffer.c) checks.
+    fn validate(buf: &Evbuffer) {
+        let sum: usize = buf.chains.iter().map(|c| c.off).sum();
+        assert_eq!(sum, buf.total_len, "total_len");
+        if buf.chains.is_empty() {
+            return;
+        }
+        let lwd = buf.last_with_data;
+        assert!(lwd < buf.chains.len());
+        assert!(
+            lwd == 0 || buf.chains[lwd].off > 0,
+            "last_with_data holds data"
+        );
+        for (i, c) in buf.chains.iter().enumerate() {
+            assert!(c.misalign + c.off <= c.buffer.len());
+            if i > lwd {
+                assert_eq!(c.off, 0, "no data after last_with_data");
+            }
+            if i < lwd {
+                assert!(c.off > 0, "no empty chain before last_with_data");
+            }
+        }
+    }
+
+    fn line(buf: &mut Evbuffer, style: EolStyle) -> Option<String> {
+        let got = buf
+            .readln(style)
+            .map(|l| String::from_utf8(l).expect("utf-8"));
+        validate(buf);
+        got
+    }
+
+    /// regress_buffer.c: test_evbuffer_readln, every style.
+    #[test]
+    fn readln_every_eol_style() {
+        let mut buf = Evbuffer::new();
+        buf.add(b"complex silly newline\r\n\n\r\n\n\rmore\0\n\0");
+        assert_eq!(
+            line(&mut buf, EVBUFFER_EOL_ANY).as_deref(),
+            Some("complex silly newline")
+        );
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_ANY).as_deref(), Some("more\0"));
+        assert_eq!(buf.to_vec(), b"\0");
+        buf.drain(1);
+        buf.add(b"\nno newline");
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_ANY).as_deref(), Some(""));
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_ANY), None);
+        assert_eq!(buf.len(), 10, "nothing removed without an end of line");
+        buf.drain(buf.len());
+
+        buf.add(b"Line with\rin the middle\nLine with good crlf\r\n\nfinal\n");
+        for want in [
+            "Line with\rin the middle",
+            "Line with good crlf",
+            "",
+            "final",
+        ] {
+            assert_eq!(line(&mut buf, EVBUFFER_EOL_CRLF).as_deref(), Some(want));
+        }
+        buf.add(b"x");
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_CRLF), None);
+
+        buf.add(b" and a bad crlf\nand a good one\r\n\r\nMore\r");
+        let strict = EVBUFFER_EOL_CRLF_STRICT;
+        assert_eq!(
+            line(&mut buf, strict).as_deref(),
+            Some("x and a bad crlf\nand a good one")
+        );
+        assert_eq!(line(&mut buf, strict).as_deref(), Some(""));
+        assert_eq!(line(&mut buf, strict), None);
+        buf.add(b"\n");
+        assert_eq!(line(&mut buf, strict).as_deref(), Some("More"));
+        assert!(buf.is_empty());
+
+        buf.add(b"An\rand a nl\n\nText");
+        assert_eq!(
+            line(&mut buf, EVBUFFER_EOL_LF).as_deref(),
+            Some("An\rand a nl")
+        );
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_LF).as_deref(), Some(""));
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_LF), None);
+        buf.add(b"\n");
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_LF).as_deref(), Some("Text"));
+
+        buf.add(b"NUL\n\0\0The all-zeros\0");
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_NUL).as_deref(), Some("NUL\n"));
+        assert_eq!(line(&mut buf, EVBUFFER_EOL_NUL).as_deref(), Some(""));
+        assert_eq!(
+            line(&mut buf, EVBUFFER_EOL_NUL).as_deref(),
+            Some("The all-zeros")
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn readln_finds_lines_across_chains() {
+        let mut buf = Evbuffer::new();
+        buf.add(&[b'a'; 975]);
+        buf.add(b"\r\nb\r");
+        let mut tail = Evbuffer::new();
+        tail.add(b"\ncc");
+        buf.add_buffer(&mut tail);
+        assert!(buf.chains().len() >= 2);
+        // CRLF split over two chains.
+        assert_eq!(buf.search_eol(0, EolStyle::Crlf), Some((975, 2)));
+        assert_eq!(buf.readln(EolStyle::CrlfStrict).map(|l| l.len()), Some(975));
+        assert_eq!(buf.readln(EolStyle::Crlf), Some(b"b".to_vec()));
+        assert_eq!(buf.to_vec(), b"cc");
+        validate(&buf);
+    }
+
+    /// regress_buffer.c: test_evbuffer_search (positions; `None` for -1).
+    #[test]
+    fn search_and_search_range() {
+        let mut buf = Evbuffer::new();
+        buf.add(b"hello/world/");
+        let mut more = Evbuffer::new();
+        more.add(b"attack at dawn");
+        buf.add_buffer(&mut more);
+        assert_eq!(buf.search(b"attack", 0), Some(12));
+        assert_eq!(buf.search(b"/at", 0), Some(11), "a match across two chains");
+        assert_eq!(buf.search(b"/", 6), Some(11));
+        assert_eq!(buf.search(b"/", 12), None);
+        assert_eq!(buf.search(b"dawn!", 0), None);
+        assert_eq!(buf.search(b"", 3), Some(3));
+        assert_eq!(buf.search(b"x", 100), None);
+        assert_eq!(buf.search_range(b"world", 0, Some(11)), Some(6));
+        assert_eq!(
+            buf.search_range(b"world", 0, Some(10)),
+            None,
+            "must end by `end`"
+        );
+        assert_eq!(buf.search_range(b"o", 5, Some(8)), Some(7));
+    }
+
+    #[test]
+    fn pullup_makes_the_front_contiguous() {
+        let mut buf = Evbuffer::new();
+        buf.add(&bytes(976, 1));
+        buf.add(&bytes(1000, 2));
+        let mut want = bytes(976, 1);
+        want.extend(bytes(1000, 2));
+        // Already contiguous: nothing moves.
+        assert_eq!(buf.pullup(Some(10)), Some(&want[..10]));
+        assert_eq!(buf.chains(), [info(976, 0, 976), info(2000, 0, 1000)]);
+        assert_eq!(buf.pullup(Some(0)), None);
+        assert_eq!(buf.pullup(Some(1977)), None, "more than the buffer holds");
+        // The first chain has no room: a new chain of 1500 (a 2048 allocation) goes first.
+        assert_eq!(buf.pullup(Some(1500)), Some(&want[..1500]));
+        assert_eq!(buf.chains(), [info(2000, 0, 1500), info(2000, 524, 476)]);
+        validate(&buf);
+        // The first chain has the room: the rest is copied into it; the other chain is freed.
+        assert_eq!(buf.pullup(None), Some(&want[..]));
+        assert_eq!(buf.chains(), [info(2000, 0, 1976)]);
+        validate(&buf);
+        assert_eq!(buf.to_vec(), want);
+    }
+
+    #[test]
+    fn prepend_uses_the_room_in_front_then_a_new_chain() {
+        let mut buf = Evbuffer::new();
+        buf.prepend(b"world");
+        // An empty chain's room is all in front.
+        assert_eq!(buf.chains(), [info(976, 971, 5)]);
+        buf.prepend(b"hello ");
+        assert_eq!(buf.to_vec(), b"hello world");
+        buf.drain(11);
+        buf.add(b"abc");
+        buf.drain(1);
+        assert_eq!(buf.chains(), [info(976, 1, 2)]);
+        buf.prepend(b"1234");
+        // One byte fits in front; the other three go into a new first chain, at its end.
+        assert_eq!(buf.chains(), [info(976, 973, 3), info(976, 0, 3)]);
+        assert_eq!(buf.to_vec(), b"1234bc");
+        assert_eq!(buf.last_with_data, 1);
+        validate(&buf);
+        buf.add(b"!");
+        assert_eq!(buf.to_vec(), b"1234bc!");
+        validate(&buf);
+    }
+
+    #[test]
+    fn add_fmt_and_write_macro() {
+        use std::fmt::Write;
+        let mut buf = Evbuffer::new();
+        assert_eq!(buf.add_fmt(format_args!("{}-{:03}", "a", 7)), 5);
+        write!(buf, "/{}", 42).expect("write!");
+        assert_eq!(buf.to_vec(), b"a-007/42");
+    }
+
+    /// regress_buffer.c: test_evbuffer_callbacks — one call, one run with what it changed.
+    #[test]
+    fn callbacks_run_inside_every_call_that_changes_the_buffer() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let mut buf = Evbuffer::new();
+        let l = Rc::clone(&log);
+        let first = buf.add_cb(move |b, info| {
+            l.borrow_mut().push(format!(
+                "1: {}+{}-{}={}",
+                info.orig_size,
+                info.n_added,
+                info.n_deleted,
+                b.len()
+            ))
+        });
+        buf.add(b"hello\nworld\n");
+        let l = Rc::clone(&log);
+        let second = buf.add_cb(move |_, info| l.borrow_mut().push(format!("2: {info:?}")));
+        buf.drain(0);
+        buf.pullup(None);
+        assert_eq!(log.borrow().len(), 1, "no change, no callback");
+        buf.readln(EolStyle::Lf);
+        buf.remove_cb(second).expect("remove");
+        assert!(buf.remove_cb(second).is_err(), "already removed");
+        buf.prepend(b">");
+        let mut other = Evbuffer::new();
+        other.add_buffer(&mut buf);
+        assert_eq!(
+            *log.borrow(),
+            [
+                "1: 0+12-0=12",
+                // readln: the line, then its end (newest callback first).
+                "2: CbInfo { orig_size: 12, n_added: 0, n_deleted: 5 }",
+                "1: 12+0-5=7",
+                "2: CbInfo { orig_size: 7, n_added: 0, n_deleted: 1 }",
+                "1: 7+0-1=6",
+                "1: 6+1-0=7",
+                "1: 7+0-7=0",
+            ]
+        );
+        buf.remove_cb(first).expect("remove");
+        // The bufferevent's counters saw every change.
+        assert_eq!(buf.take_cb_info().n_added, 13);
+    }
+
+    #[test]
+    fn a_panicking_callback_keeps_the_callbacks() {
+        let mut buf = Evbuffer::new();
+        let handle = buf.add_cb(|_, info| assert!(info.n_added < 10, "too much"));
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| buf.add(&[0; 20])));
+        assert!(caught.is_err());
+        assert_eq!(
+            buf.len(),
+            20,
+            "the bytes were added before the callback ran"
+        );
+        buf.remove_cb(handle).expect("still there");
+    }
+
+    #[test]
+    fn read_and_write_run_the_callbacks() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let pair = Pair::new();
+        let seen = Rc::new(Cell::new(CbInfo::default()));
+        let s = Rc::clone(&seen);
+        let mut buf = Evbuffer::new();
+        buf.add_cb(move |_, info| s.set(*info));
+        write(pair.0[1], b"abc").expect("write");
+        buf.read_from_fd(pair.0[0], None).expect("readv");
+        assert_eq!(
+            seen.get(),
+            CbInfo {
+                orig_size: 0,
+                n_added: 3,
+                n_deleted: 0
+            }
+        );
+        buf.write_to_fd(pair.0[0], None).expect("writev");
+        assert_eq!(
+            seen.get(),
+            CbInfo {
+                orig_size: 3,
+                n_added: 0,
+                n_deleted: 3
+            }
+        );
     }
 }

@@ -18,6 +18,7 @@ use std::fmt;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
+use std::time::Duration;
 
 // ANCHOR: bev_event
 bitflags::bitflags! {
@@ -33,9 +34,10 @@ bitflags::bitflags! {
         const EOF = 0x10;
         /// An unrecoverable error; [`Bufferevent::socket_error`] says which. libevent: `BEV_EVENT_ERROR`.
         const ERROR = 0x20;
-        /// A timeout expired (minievent sets none yet). libevent: `BEV_EVENT_TIMEOUT`.
+        /// A read or write timeout expired ([`Bufferevent::set_timeouts`]). libevent:
+        /// `BEV_EVENT_TIMEOUT`.
         const TIMEOUT = 0x40;
-        /// A connect finished (minievent does not connect yet). libevent: `BEV_EVENT_CONNECTED`.
+        /// A connect finished ([`Bufferevent::socket_connect`]). libevent: `BEV_EVENT_CONNECTED`.
         const CONNECTED = 0x80;
     }
 }
@@ -196,6 +198,12 @@ pub(crate) struct State {
     /// libevent: `bev->wm_read`, `bev->wm_write`.
     pub(crate) wm_read: Watermark,
     pub(crate) wm_write: Watermark,
+    /// The read and write events' timeouts (`None`: none). libevent: `bev->timeout_read`,
+    /// `timeout_write` (a cleared `timeval` is none).
+    pub(crate) timeout_read: Option<Duration>,
+    pub(crate) timeout_write: Option<Duration>,
+    /// A connect is in progress: the next write event finishes it. libevent: `connecting`.
+    pub(crate) connecting: bool,
     /// A read callback is scheduled to run again (see [`Bufferevent::inbuf_wm_check`]).
     /// libevent: `readcb_pending`.
     pub(crate) readcb_pending: bool,
@@ -419,6 +427,45 @@ impl Bufferevent {
         }
     }
 
+    // ANCHOR: set_timeouts
+    /// Sets the read and write timeouts (`None`: none; a zero `Duration` is none too, as a cleared
+    /// `timeval` is in libevent). The read event then fires with `EV_TIMEOUT` when nothing could
+    /// be read for `read`, the write event when nothing could be written for `write` while there
+    /// was something to write; the event callback gets `BEV_EVENT_TIMEOUT` with
+    /// `BEV_EVENT_READING` or `_WRITING`, and that side is disabled. A pending event gets its new
+    /// timeout at once. libevent: `bufferevent_set_timeouts()` →
+    /// `bufferevent_generic_adj_existing_timeouts_()`.
+    pub fn set_timeouts(
+        &self,
+        base: &mut Base,
+        read: Option<Duration>,
+        write: Option<Duration>,
+    ) -> Result<()> {
+        self.check_alive("bufferevent_set_timeouts")?;
+        let (read, write) = (
+            read.filter(|d| !d.is_zero()),
+            write.filter(|d| !d.is_zero()),
+        );
+        {
+            let mut st = self.0.state.borrow_mut();
+            st.timeout_read = read;
+            st.timeout_write = write;
+        }
+        for (ev, what, timeout) in [
+            (self.0.ev_read, EV_READ, read),
+            (self.0.ev_write, EV_WRITE, write),
+        ] {
+            if !base.event_pending(ev, what)?.is_empty() {
+                match timeout {
+                    Some(_) => base.event_add(ev, timeout)?,
+                    None => base.event_remove_timer(ev)?,
+                }
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: set_timeouts
+
     // ANCHOR: write
     /// Appends a copy of `data` to the output; writing starts if it was idle.
     /// libevent: `bufferevent_write()` (`evbuffer_add` on the output).
@@ -508,7 +555,8 @@ impl Bufferevent {
             && write_suspended == 0
         {
             // Somebody added data and we were not writing: start writing.
-            base.event_add(self.0.ev_write, None)?;
+            let timeout = self.0.state.borrow().timeout_write;
+            base.event_add(self.0.ev_write, timeout)?;
         }
         Ok(())
     }
@@ -678,7 +726,7 @@ mod tests {
     use super::*;
     use crate::event_loop::LoopFlags;
     use crate::util::{read, socketpair, write};
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
 
     /// A bufferevent on one end of a socketpair; the other end is the test's.
     fn setup() -> (Base, Bufferevent, RawFd) {
@@ -969,5 +1017,258 @@ mod tests {
         crate::sys::close_own(peer).expect("close");
         assert_eq!(base.dispatch().expect("loop"), crate::LoopExit::NoEvents);
         assert!(bev.is_freed());
+    }
+
+    /// bufferevent_sock.c:bufferevent_writecb → bufferevent_trigger_nolock_(EV_WRITE): the write
+    /// callback runs once the output is down to the write low-water mark, not before.
+    #[test]
+    fn the_write_low_water_mark_decides_when_the_write_callback_runs() {
+        let (mut base, bev, peer) = setup();
+        bev.setwatermark(&mut base, EV_WRITE, 40_000, 0)
+            .expect("watermark");
+        assert_eq!(bev.getwatermark(EV_WRITE).expect("write").low, 40_000);
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let c = Rc::clone(&calls);
+        bev.setcb(
+            None,
+            Some(Box::new(move |_, bev| {
+                c.borrow_mut()
+                    .push(bev.with_output(|b| b.len()).expect("output"))
+            })),
+            None,
+        );
+        bev.write(&mut base, &vec![7u8; 100_000]).expect("write");
+        let mut lens = Vec::new();
+        while bev.with_output(|b| b.len()).expect("output") > 0 {
+            base.run(LoopFlags::ONCE).expect("loop");
+            lens.push(bev.with_output(|b| b.len()).expect("output"));
+            drain_peer(peer);
+        }
+        // 16384 bytes per write callback (MAX_SINGLE_WRITE_DEFAULT).
+        assert_eq!(lens, [83616, 67232, 50848, 34464, 18080, 1696, 0]);
+        assert_eq!(*calls.borrow(), [34464, 18080, 1696, 0]);
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    /// The peer of an echo server sends without ever reading. A naive echo (every read moved to
+    /// the output) makes the output grow with everything the peer sends; the back-pressure
+    /// pattern — stop reading while the output is above a mark, resume from the write callback
+    /// once it drained to the write low-water mark — keeps it bounded, and the kernel then
+    /// stops the peer.
+    #[test]
+    fn a_peer_that_never_reads_costs_bounded_memory_with_back_pressure() {
+        const HIGH: usize = 16384;
+        fn run(back_pressure: bool) -> usize {
+            let (mut base, bev, peer) = setup();
+            let flood = vec![b'x'; 4096];
+            if back_pressure {
+                bev.setwatermark(&mut base, EV_WRITE, HIGH / 2, 0)
+                    .expect("watermark");
+                bev.setwatermark(&mut base, EV_READ, 0, HIGH)
+                    .expect("watermark");
+            }
+            bev.setcb(
+                Some(Box::new(move |base, bev| {
+                    let input = bev.get_input();
+                    bev.write_buffer(base, &input).expect("echo");
+                    if back_pressure && bev.with_output(|b| b.len()).expect("output") >= HIGH {
+                        bev.disable(base, EV_READ).expect("pause");
+                    }
+                })),
+                Some(Box::new(move |base, bev| {
+                    if back_pressure {
+                        bev.enable(base, EV_READ).expect("resume");
+                    }
+                })),
+                None,
+            );
+            bev.enable(&mut base, EV_READ).expect("enable");
+            let mut most = 0;
+            for _ in 0..400 {
+                // The peer sends as much as the kernel takes, and never reads.
+                while write(peer, &flood).is_ok() {}
+                base.run(LoopFlags::NONBLOCK).expect("loop");
+                let len = bev.with_output(|b| b.len()).expect("output")
+                    + bev.with_input(|b| b.len()).expect("input");
+                most = most.max(len);
+            }
+            bev.free(&mut base).expect("free");
+            let _ = crate::sys::close_own(peer);
+            most
+        }
+        let bounded = run(true);
+        // One read (at most EVBUFFER_MAX_READ) past the mark.
+        assert!(
+            bounded <= HIGH + 4096,
+            "with back-pressure: {bounded} bytes"
+        );
+        let naive = run(false);
+        assert!(naive > 10 * HIGH, "naive echo: {naive} bytes");
+    }
+
+    /// bufferevent_sock.c:bufferevent_readcb / _writecb with EV_TIMEOUT: the side is disabled
+    /// and the event callback told.
+    #[test]
+    fn an_idle_peer_times_out_reading() {
+        let (mut base, bev, peer) = setup();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = Rc::clone(&seen);
+        bev.setcb(
+            Some(Box::new(|base, bev| {
+                let input = bev.get_input();
+                bev.write_buffer(base, &input).expect("echo");
+            })),
+            None,
+            Some(Box::new(move |_, _, what| s.borrow_mut().push(what))),
+        );
+        bev.enable(&mut base, EV_READ).expect("enable");
+        bev.set_timeouts(&mut base, Some(Duration::from_millis(400)), None)
+            .expect("timeouts");
+        // Activity re-arms the timeout: three writes 50 ms apart keep it alive (the margin is
+        // wide for loaded machines).
+        let start = std::time::Instant::now();
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(50));
+            write(peer, b"x").expect("write");
+            base.run(LoopFlags::ONCE).expect("loop");
+        }
+        assert!(seen.borrow().is_empty());
+        base.dispatch().expect("loop");
+        assert_eq!(*seen.borrow(), [BEV_EVENT_READING | BEV_EVENT_TIMEOUT]);
+        assert_eq!(drain_peer(peer), b"xxx");
+        assert!(start.elapsed() >= Duration::from_millis(550));
+        assert_eq!(bev.get_enabled(), EV_WRITE, "reading disabled");
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn a_peer_that_stops_reading_times_out_writing() {
+        let (mut base, bev, peer) = setup();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = Rc::clone(&seen);
+        bev.setcb(
+            None,
+            None,
+            Some(Box::new(move |_, _, what| s.borrow_mut().push(what))),
+        );
+        bev.set_timeouts(&mut base, None, Some(Duration::from_millis(50)))
+            .expect("timeouts");
+        // More than the socketpair takes: the write event stays pending and nothing moves.
+        bev.write(&mut base, &vec![0u8; 4 << 20]).expect("write");
+        base.dispatch().expect("loop");
+        assert_eq!(*seen.borrow(), [BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT]);
+        assert_eq!(bev.get_enabled(), Ev::empty(), "writing disabled");
+        assert!(bev.with_output(|b| b.len()).expect("output") > 0);
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn set_timeouts_applies_to_pending_events_and_none_removes_the_timer() {
+        let (mut base, bev, peer) = setup();
+        bev.enable(&mut base, EV_READ).expect("enable");
+        bev.set_timeouts(&mut base, Some(Duration::from_secs(5)), None)
+            .expect("timeouts");
+        assert!(
+            base.event_pending_deadline(bev.0.ev_read)
+                .expect("ev")
+                .is_some()
+        );
+        bev.set_timeouts(&mut base, None, None).expect("timeouts");
+        assert!(
+            base.event_pending_deadline(bev.0.ev_read)
+                .expect("ev")
+                .is_none()
+        );
+        assert_eq!(pending(&base, &bev), (true, false), "still reading");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    fn loopback(port: u16) -> std::net::SocketAddrV4 {
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port)
+    }
+
+    /// bufferevent_sock.c:bufferevent_socket_connect and the connecting path of
+    /// bufferevent_writecb: CONNECTED, then what was written meanwhile goes out.
+    #[test]
+    fn socket_connect_reports_connected_and_sends_what_was_queued() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("addr").port();
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let (s, r) = (Rc::clone(&seen), Rc::clone(&seen));
+        bev.setcb(
+            Some(Box::new(move |_, bev| {
+                let line = bev.with_input(|b| b.to_vec()).expect("input");
+                r.borrow_mut().push(String::from_utf8(line).expect("utf-8"));
+            })),
+            None,
+            Some(Box::new(move |base, bev, what| {
+                s.borrow_mut().push(format!("{what:?}"));
+                bev.enable(base, EV_READ).expect("enable");
+            })),
+        );
+        bev.write(&mut base, b"hello")
+            .expect("queued before the connect ends");
+        base.run(LoopFlags::ONCE).expect("loop");
+        assert_eq!(*seen.borrow(), ["BEV_EVENT_CONNECTED"]);
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut got = [0u8; 5];
+        conn.read_exact(&mut got).expect("read");
+        assert_eq!(&got, b"hello");
+        conn.write_all(b"HELLO").expect("write");
+        while seen.borrow().len() < 2 {
+            base.run(LoopFlags::ONCE).expect("loop");
+        }
+        assert_eq!(seen.borrow()[1], "HELLO");
+        bev.free(&mut base).expect("free");
+    }
+
+    /// bufferevent_sock.c:be_socket_disable keeps the write event of a connect in progress:
+    /// disabling writing then still gets CONNECTED, and only after it is the event deleted.
+    #[test]
+    fn disabling_writing_during_a_connect_still_reports_it() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("addr").port();
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        bev.disable(&mut base, EV_WRITE).expect("disable");
+        assert_eq!(
+            pending(&base, &bev),
+            (false, true),
+            "the connect's write event stays"
+        );
+        let seen = Rc::new(Cell::new(BevEvent::empty()));
+        let s = Rc::clone(&seen);
+        bev.setcb(None, None, Some(Box::new(move |_, _, what| s.set(what))));
+        base.dispatch().expect("loop");
+        assert_eq!(seen.get(), BEV_EVENT_CONNECTED);
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
+    }
+
+    #[test]
+    fn socket_connect_to_a_closed_port_is_an_error_event() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+            l.local_addr().expect("addr").port()
+        };
+        let mut base = Base::new().expect("base");
+        let bev = Bufferevent::socket_connect(&mut base, loopback(port)).expect("connect");
+        let seen = Rc::new(Cell::new(BevEvent::empty()));
+        let s = Rc::clone(&seen);
+        bev.setcb(None, None, Some(Box::new(move |_, _, what| s.set(what))));
+        base.dispatch().expect("loop");
+        assert_eq!(seen.get(), BEV_EVENT_ERROR);
+        let err = bev.socket_error().expect("an errno");
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        assert_eq!(pending(&base, &bev), (false, false));
+        bev.free(&mut base).expect("free");
     }
 }

@@ -12,14 +12,15 @@
 
 use crate::base::Base;
 use crate::bufferevent::{
-    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE,
-    BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent, EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT,
-    MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
+    BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent,
+    EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
 };
 use crate::error::{Error, Result};
-use crate::event::{EV_PERSIST, EV_READ, EV_WRITE, Ev};
-use crate::sys::Fd;
+use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
+use crate::sys::{Fd, cvt};
 use std::cell::{OnceCell, RefCell};
+use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 
@@ -108,6 +109,9 @@ impl Bufferevent {
                 write_suspended: 0,
                 wm_read: Watermark::default(),
                 wm_write: Watermark::default(),
+                timeout_read: None,
+                timeout_write: None,
+                connecting: false,
                 readcb_pending: false,
                 deferred_in_a_row: 0,
                 socket_error: None,
@@ -120,25 +124,95 @@ impl Bufferevent {
     }
     // ANCHOR_END: socket_new
 
+    // ANCHOR: socket_connect
+    /// A bufferevent on a new TCP socket connecting to `addr`: `socket(AF_INET,
+    /// SOCK_STREAM|SOCK_NONBLOCK)`, `connect` (EINPROGRESS), and the write event added; when the
+    /// socket becomes writable, `getsockopt(SO_ERROR)` says how the connect ended and the event
+    /// callback gets `BEV_EVENT_CONNECTED` — then whatever was written meanwhile is sent — or
+    /// `BEV_EVENT_ERROR` ([`socket_error`](Self::socket_error) says why; both events are deleted).
+    /// The bufferevent owns the socket (`BEV_OPT_CLOSE_ON_FREE`). A connect refused at once
+    /// reaches the event callback as `BEV_EVENT_ERROR` from the loop, so callbacks set after this
+    /// call see it; any other failure of `socket` or `connect` is this call's error. libevent:
+    /// `bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)` + `bufferevent_socket_connect()`
+    /// (which, on a connect that succeeds at once, a BSD case, waits for the write event too).
+    pub fn socket_connect(base: &mut Base, addr: SocketAddrV4) -> Result<Bufferevent> {
+        // SAFETY: socket takes only integers.
+        let fd = cvt(
+            unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) },
+            "socket",
+        )?;
+        // SAFETY: socket succeeded: the fd is open and nobody else has it.
+        let sock = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let bev = Bufferevent::socket_new_owned(base, sock, BEV_OPT_CLOSE_ON_FREE)?;
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: addr.port().to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*addr.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: sin is a valid sockaddr_in of the given length.
+        let r = cvt(
+            unsafe {
+                libc::connect(
+                    fd,
+                    (&sin as *const libc::sockaddr_in).cast(),
+                    size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            },
+            "connect",
+        );
+        match r {
+            Ok(_) => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                // libevent: bufferevent_run_eventcb_(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS).
+                bev.0.state.borrow_mut().socket_error = Some(libc::ECONNREFUSED);
+                let me = bev.clone();
+                base.once(-1, EV_TIMEOUT, None, move |base: &mut Base, _, _| {
+                    if !me.is_freed() {
+                        me.run_eventcb(base, BEV_EVENT_ERROR);
+                    }
+                })?;
+                bev.disable(base, EV_READ | EV_WRITE)?;
+                return Ok(bev);
+            }
+            Err(e) => {
+                let _ = bev.free(base);
+                return Err(e);
+            }
+        }
+        bev.be_socket_enable(base, EV_WRITE)?;
+        bev.0.state.borrow_mut().connecting = true;
+        Ok(bev)
+    }
+    // ANCHOR_END: socket_connect
+
     // ANCHOR: be_socket_enable
     /// Adds the read and/or write event: `epoll_ctl` when the fd's interest changes.
     /// libevent: `be_socket_enable()`.
     pub(crate) fn be_socket_enable(&self, base: &mut Base, event: Ev) -> Result<()> {
+        let (timeout_read, timeout_write) = {
+            let st = self.0.state.borrow();
+            (st.timeout_read, st.timeout_write)
+        };
         if event.contains(EV_READ) {
-            base.event_add(self.0.ev_read, None)?;
+            base.event_add(self.0.ev_read, timeout_read)?;
         }
         if event.contains(EV_WRITE) {
-            base.event_add(self.0.ev_write, None)?;
+            base.event_add(self.0.ev_write, timeout_write)?;
         }
         Ok(())
     }
 
-    /// Deletes the read and/or write event. libevent: `be_socket_disable()`.
+    /// Deletes the read and/or write event — but not the write event while a connect is in
+    /// progress: it is what tells the connect's end. libevent: `be_socket_disable()`.
     pub(crate) fn be_socket_disable(&self, base: &mut Base, event: Ev) -> Result<()> {
         if event.contains(EV_READ) {
             base.event_del(self.0.ev_read)?;
         }
-        if event.contains(EV_WRITE) {
+        if event.contains(EV_WRITE) && !self.0.state.borrow().connecting {
             base.event_del(self.0.ev_write)?;
         }
         Ok(())
@@ -152,8 +226,14 @@ impl Bufferevent {
     /// at most 16384 bytes; `evbuffer_read` caps that at 4096 and at what FIONREAD reports. Then
     /// the buffer callbacks, then the user's read callback if the input reached the low-water
     /// mark. End of file or an error: reading is disabled and the event callback is told.
-    pub(crate) fn readcb(&self, base: &mut Base, _what: Ev) {
+    pub(crate) fn readcb(&self, base: &mut Base, what: Ev) {
         if self.is_freed() {
+            return;
+        }
+        if what == EV_TIMEOUT {
+            // Only a bare EV_TIMEOUT: with EV_READ too, something was read after all.
+            self.warn_on_err(self.disable(base, EV_READ));
+            self.run_eventcb(base, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
             return;
         }
         self.warn_on_err(self.read_input(base));
@@ -210,25 +290,99 @@ impl Bufferevent {
     /// empty (also when the write would block: `reschedule`); runs the user's write callback
     /// when the output is down to the low-water mark. `writev` returning 0 (EOF) or an error:
     /// writing is disabled and the event callback is told.
-    pub(crate) fn writecb(&self, base: &mut Base, _what: Ev) {
-        if self.is_freed() || self.0.state.borrow().write_suspended != 0 {
+    pub(crate) fn writecb(&self, base: &mut Base, what: Ev) {
+        if self.is_freed() {
             return;
         }
-        self.warn_on_err(self.write_output(base));
+        if what == EV_TIMEOUT {
+            self.warn_on_err(self.disable(base, EV_WRITE));
+            self.run_eventcb(base, BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT);
+            return;
+        }
+        let mut connected = false;
+        if self.0.state.borrow().connecting {
+            match self.finished_connecting() {
+                Ok(false) => return,
+                Ok(true) => {
+                    self.0.state.borrow_mut().connecting = false;
+                    connected = true;
+                    self.run_eventcb(base, BEV_EVENT_CONNECTED);
+                    let (enabled, suspended) = {
+                        let st = self.0.state.borrow();
+                        (st.enabled, st.write_suspended != 0)
+                    };
+                    if self.is_freed() {
+                        return;
+                    }
+                    if !enabled.contains(EV_WRITE) || suspended {
+                        self.warn_on_err(base.event_del(self.0.ev_write));
+                        return;
+                    }
+                }
+                Err(e) => {
+                    {
+                        let mut st = self.0.state.borrow_mut();
+                        st.connecting = false;
+                        st.socket_error = e.raw_os_error();
+                    }
+                    self.warn_on_err(base.event_del(self.0.ev_write));
+                    self.warn_on_err(base.event_del(self.0.ev_read));
+                    self.run_eventcb(base, BEV_EVENT_ERROR);
+                    return;
+                }
+            }
+        }
+        if self.0.state.borrow().write_suspended != 0 {
+            return;
+        }
+        self.warn_on_err(self.write_output(base, connected));
+    }
+
+    /// `getsockopt(SO_ERROR)` after the write event of a connect: `Ok(true)` connected,
+    /// `Ok(false)` still in progress, `Err` the connect failed (the error is its errno).
+    /// libevent: `evutil_socket_finished_connecting_()`.
+    fn finished_connecting(&self) -> Result<bool> {
+        let mut e: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: the option value points at a live c_int, `len` at its size.
+        cvt(
+            unsafe {
+                libc::getsockopt(
+                    self.0.fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_ERROR,
+                    (&mut e as *mut libc::c_int).cast(),
+                    &mut len,
+                )
+            },
+            "getsockopt(SO_ERROR)",
+        )?;
+        match e {
+            0 => Ok(true),
+            libc::EINPROGRESS | libc::EINTR => Ok(false),
+            e => Err(Error::Sys {
+                call: "connect",
+                source: std::io::Error::from_raw_os_error(e),
+            }),
+        }
     }
 
     /// The body of [`writecb`](Self::writecb); an error is a buffer in use by a closure further
     /// up the stack (the write event stays pending, so the write is tried again).
-    fn write_output(&self, base: &mut Base) -> Result<()> {
+    fn write_output(&self, base: &mut Base, connected: bool) -> Result<()> {
         const CALL: &str = "bufferevent_writecb";
         let output = &self.0.output;
+        let mut wrote = 0;
         if output.with_call(CALL, |buf| buf.len())? > 0 {
             let res = output.with_call(CALL, |buf| {
                 buf.write_to_fd(self.0.fd, Some(MAX_SINGLE_WRITE_DEFAULT))
             })?;
             let what = match res {
                 Ok(0) => BEV_EVENT_WRITING | BEV_EVENT_EOF,
-                Ok(_) => BevEvent::empty(),
+                Ok(n) => {
+                    wrote = n;
+                    BevEvent::empty()
+                }
                 Err(e) if crate::util::would_block(&e) => {
                     if output.with_call(CALL, |buf| buf.is_empty())? {
                         base.event_del(self.0.ev_write)?;
@@ -251,7 +405,8 @@ impl Bufferevent {
         }
         self.warn_on_err(self.run_buffer_callbacks(base));
         let low = self.0.state.borrow().wm_write.low;
-        if output.with_call(CALL, |buf| buf.len())? <= low {
+        // Right after the connect, only a write that moved bytes runs the write callback.
+        if (wrote > 0 || !connected) && output.with_call(CALL, |buf| buf.len())? <= low {
             self.run_data_cb(base, |cbs| &mut cbs.writecb);
         }
         Ok(())

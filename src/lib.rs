@@ -52,9 +52,14 @@
 //! | `event_warn`, `event_msgx` | [`log`] | log.rs |
 //! | `struct evbuffer`, `struct evbuffer_chain`, `evbuffer_new` | [`Evbuffer`], [`Evbuffer::new`], [`buffer::ChainInfo`] | buffer.rs |
 //! | `evbuffer_add`, `_add_buffer`, `_drain`, `_remove`, `_copyout`, `_peek`, `_get_length` | [`Evbuffer::add`], [`Evbuffer::add_buffer`], [`Evbuffer::drain`], [`Evbuffer::remove`], [`Evbuffer::copyout`], [`Evbuffer::peek`], [`Evbuffer::len`] | buffer.rs |
+//! | `evbuffer_readln`, `evbuffer_search_eol`, `enum evbuffer_eol_style` (`EVBUFFER_EOL_*`) | [`Evbuffer::readln`], [`Evbuffer::search_eol`], [`EolStyle`] | buffer.rs |
+//! | `evbuffer_search`, `_search_range`, `_pullup`, `_prepend`, `_add_printf` | [`Evbuffer::search`], [`Evbuffer::search_range`], [`Evbuffer::pullup`], [`Evbuffer::prepend`], [`Evbuffer::add_fmt`] | buffer.rs |
+//! | `evbuffer_add_cb`, `_remove_cb`, `struct evbuffer_cb_info` | [`Evbuffer::add_cb`], [`Evbuffer::remove_cb`], [`buffer::CbInfo`] | buffer.rs |
 //! | `evbuffer_read`, `evbuffer_write_atmost` | [`Evbuffer::read_from_fd`], [`Evbuffer::write_to_fd`] | buffer.rs |
 //! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::socket_new_owned`], [`Bufferevent::free`] | bufferevent.rs, bufferevent_sock.rs |
 //! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`] / [`Bufferevent::with_input`], [`Bufferevent::get_output`] / [`Bufferevent::with_output`] | bufferevent.rs |
+//! | `bufferevent_set_timeouts`, `bufferevent_getwatermark` | [`Bufferevent::set_timeouts`], [`Bufferevent::getwatermark`] | bufferevent.rs |
+//! | `bufferevent_socket_new(-1)` + `bufferevent_socket_connect`, `evutil_socket_finished_connecting_` | [`Bufferevent::socket_connect`] | bufferevent_sock.rs |
 //! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
@@ -84,7 +89,7 @@ pub mod util;
 
 pub use backend::{Backend, EventOp, Features};
 pub use base::Base;
-pub use buffer::Evbuffer;
+pub use buffer::{EolStyle, Evbuffer};
 pub use bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
     BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_NONE, BevEvent, BevOptions, Bufferevent,

@@ -455,3 +455,87 @@ fn graceful_shutdown_on_sigterm_and_sigint() {
         }
     }
 }
+
+/// src/bin/upper_lines.rs: whole lines come back upper-cased, a line split over several writes
+/// waits for its newline, a half-closed client gets everything it is owed; `--help` and a bad
+/// `--port` as for the echo servers.
+#[test]
+fn upper_lines_uppercases_each_line() {
+    let program = env!("CARGO_BIN_EXE_upper_lines");
+    let server = start(Path::new(program));
+    let mut conn = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+    conn.write_all(b"hello\nWorld 42, \xc3\xa9t\xc3\xa9\r\n")
+        .expect("write");
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read");
+    assert_eq!(line, "HELLO\n");
+    line.clear();
+    reader.read_line(&mut line).expect("read");
+    assert_eq!(
+        line, "WORLD 42, \u{e9}T\u{e9}\r\n",
+        "ASCII letters only; the CR stays"
+    );
+    // A line in three pieces comes back once, whole.
+    for piece in [&b"spl"[..], b"it li", b"ne\nlast\n"] {
+        conn.write_all(piece).expect("write");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // Then half-close: what is owed still comes back, then end of file.
+    conn.shutdown(Shutdown::Write).expect("shutdown");
+    let mut rest = String::new();
+    reader
+        .read_to_string(&mut rest)
+        .expect("read to end of file");
+    assert_eq!(rest, "SPLIT LINE\nLAST\n");
+
+    let out = Command::new(program)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        help.contains("--port P") && help.contains("upper case"),
+        "{help}"
+    );
+    let out = Command::new(program)
+        .args(["--port", "0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run --port 0");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: upper_lines [--port P]"));
+}
+
+/// A line longer than the read high-water mark closes the connection instead of growing the
+/// input without bound.
+#[test]
+fn upper_lines_refuses_a_line_without_end() {
+    let server = start(Path::new(env!("CARGO_BIN_EXE_upper_lines")));
+    let mut conn = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let long = vec![b'a'; 200 << 10];
+    // The server closes after 64 KiB: the rest of the write may fail (reset); that is the point.
+    let _ = conn.write_all(&long);
+    let mut got = Vec::new();
+    let _ = conn.read_to_end(&mut got);
+    assert!(
+        got.is_empty(),
+        "nothing comes back for a line that never ended"
+    );
+    // The server's stderr is read by another thread: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.stderr().contains("a line longer than") && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        server.stderr().contains("a line longer than"),
+        "{}",
+        server.stderr()
+    );
+}
