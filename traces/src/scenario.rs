@@ -91,7 +91,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 27] = [
+static SCENARIOS: [Scenario; 28] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -199,6 +199,20 @@ static SCENARIOS: [Scenario; 27] = [
                       read with ioctl FIONREAD and readv, the output buffer adds EPOLLOUT, one \
                       writev empties it and EPOLLOUT is removed again; at end of file reading \
                       stops and the bufferevent is freed, which closes the socket.",
+    },
+    Scenario {
+        name: "echo-listener",
+        program: "echo_listener",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "The echo server written the way libevent's samples write one, an \
+                      evconnlistener and a bufferevent per connection, serves one client: \
+                      enabling the listener adds EPOLLIN; when it is readable, accept4 with \
+                      SOCK_NONBLOCK returns the connection (no fcntl) and is called again \
+                      until it fails with EAGAIN; each message then goes as in \
+                      echo-bufferevent.",
     },
     Scenario {
         name: "timers-pure",

@@ -24,6 +24,7 @@ fn program(scenario: &Scenario) -> &'static Path {
         "step7_fork" => env!("CARGO_BIN_EXE_step7_fork"),
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
         "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
+        "echo_listener" => env!("CARGO_BIN_EXE_echo_listener"),
         "timers" => env!("CARGO_BIN_EXE_timers"),
         other => panic!(
             "scenario {} runs {other}, which this test does not know: add it here",
@@ -91,6 +92,7 @@ scenario!(step4, "step4");
 scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
 scenario!(echo_bufferevent, "echo-bufferevent");
+scenario!(echo_listener, "echo-listener");
 scenario!(timers_pure, "timers-pure");
 scenario!(timers_pure_poll, "timers-pure-poll");
 scenario!(timers_pure_select, "timers-pure-select");
@@ -157,6 +159,7 @@ fn every_scenario_is_tested() {
         "step6",
         "echo-event",
         "echo-bufferevent",
+        "echo-listener",
         "timers-pure",
         "timers-pure-poll",
         "timers-pure-select",
