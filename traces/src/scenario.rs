@@ -91,7 +91,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static SCENARIOS: [Scenario; 28] = [
+static SCENARIOS: [Scenario; 30] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -213,6 +213,26 @@ static SCENARIOS: [Scenario; 28] = [
                       SOCK_NONBLOCK returns the connection (no fcntl) and is called again \
                       until it fails with EAGAIN; each message then goes as in \
                       echo-bufferevent.",
+    },
+    Scenario {
+        name: "echo-listener-poll",
+        program: "echo_listener",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "On poll: the echo server on an evconnlistener serves one client: accept4 \
+                      until EAGAIN, then one bufferevent per connection.",
+    },
+    Scenario {
+        name: "echo-listener-select",
+        program: "echo_listener",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "On select: the echo server on an evconnlistener serves one client: \
+                      accept4 until EAGAIN, then one bufferevent per connection.",
     },
     Scenario {
         name: "timers-pure",
@@ -476,6 +496,7 @@ mod tests {
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
+             echo-listener, echo-listener-poll, echo-listener-select, \
              timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
              timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \

@@ -93,6 +93,8 @@ scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
 scenario!(echo_bufferevent, "echo-bufferevent");
 scenario!(echo_listener, "echo-listener");
+scenario!(echo_listener_poll, "echo-listener-poll");
+scenario!(echo_listener_select, "echo-listener-select");
 scenario!(timers_pure, "timers-pure");
 scenario!(timers_pure_poll, "timers-pure-poll");
 scenario!(timers_pure_select, "timers-pure-select");
@@ -160,6 +162,8 @@ fn every_scenario_is_tested() {
         "echo-event",
         "echo-bufferevent",
         "echo-listener",
+        "echo-listener-poll",
+        "echo-listener-select",
         "timers-pure",
         "timers-pure-poll",
         "timers-pure-select",
