@@ -56,8 +56,8 @@
 //! | `struct bufferevent`, `bufferevent_socket_new`, `bufferevent_free` | [`Bufferevent`], [`Bufferevent::socket_new`], [`Bufferevent::socket_new_owned`], [`Bufferevent::free`] | bufferevent.rs, bufferevent_sock.rs |
 //! | `bufferevent_setcb`, `_enable`, `_disable`, `_setwatermark`, `_get_input`, `_get_output` | [`Bufferevent::setcb`], [`Bufferevent::enable`], [`Bufferevent::disable`], [`Bufferevent::setwatermark`], [`Bufferevent::get_input`] / [`Bufferevent::with_input`], [`Bufferevent::get_output`] / [`Bufferevent::with_output`] | bufferevent.rs |
 //! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
-//! | `struct evconnlistener`, `evconnlistener_new`, `_new_bind`, `_free` | [`Listener`], [`Listener::new`], [`Listener::new_bind`], [`Listener::free`] | listener.rs |
-//! | `evconnlistener_enable`, `_disable`, `_set_error_cb`, `_get_fd`, `_get_base`, `listener_read_cb` | [`Listener::enable`], [`Listener::disable`], [`Listener::set_error_cb`], [`Listener::get_fd`], [`Listener::belongs_to`], `Listener::listener_read_cb` | listener.rs |
+//! | `struct evconnlistener`, `evconnlistener_new`, `evconnlistener_new_bind`, `evconnlistener_free` | [`Listener`], [`Listener::new`], [`Listener::new_bind`], [`Listener::free`] | listener.rs |
+//! | `evconnlistener_enable`, `evconnlistener_disable`, `evconnlistener_set_error_cb`, `evconnlistener_get_fd`, `evconnlistener_get_base`, `listener_read_cb` | [`Listener::enable`], [`Listener::disable`], [`Listener::set_error_cb`], [`Listener::get_fd`], [`Listener::belongs_to`], `Listener::listener_read_cb` | listener.rs |
 //! | `LEV_OPT_*` | [`LevOpt`], [`LEV_OPT_CLOSE_ON_FREE`] … | listener.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
