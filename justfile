@@ -106,7 +106,7 @@ stress NAME *FLAGS:
     if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi
     cargo run -q --release -p minievent-traces --bin stress -- {{NAME}} {{FLAGS}}
 
-# Measure both echo servers, minievent (release) against libevent (C, -O2), in one run: messages/s, CPU and syscalls per message (`just bench --seconds 10`)
+# Measure the echo servers (echo_event, echo_bufferevent, echo_listener), minievent (release) against libevent (C, -O2), in one run: messages/s, CPU and syscalls per message (`just bench --seconds 10`)
 bench *FLAGS: _reference-bins
     cargo build -q --release --bins
     cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}

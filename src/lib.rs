@@ -61,6 +61,9 @@
 //! | `bufferevent_set_timeouts`, `bufferevent_getwatermark` | [`Bufferevent::set_timeouts`], [`Bufferevent::getwatermark`] | bufferevent.rs |
 //! | `bufferevent_socket_new(-1)` + `bufferevent_socket_connect`, `evutil_socket_finished_connecting_` | [`Bufferevent::socket_connect`] | bufferevent_sock.rs |
 //! | `bufferevent_write`, `_write_buffer`, `_read`, `_read_buffer` | [`Bufferevent::write`], [`Bufferevent::write_buffer`], [`Bufferevent::read`], [`Bufferevent::read_buffer`] | bufferevent.rs |
+//! | `struct evconnlistener`, `evconnlistener_new`, `evconnlistener_new_bind`, `evconnlistener_free` | [`Listener`], [`Listener::new`], [`Listener::new_bind`], [`Listener::free`] | listener.rs |
+//! | `evconnlistener_enable`, `evconnlistener_disable`, `evconnlistener_set_error_cb`, `evconnlistener_get_fd`, `evconnlistener_get_base`, `listener_read_cb` | [`Listener::enable`], [`Listener::disable`], [`Listener::set_error_cb`], [`Listener::get_fd`], [`Listener::belongs_to`], `Listener::listener_read_cb` | listener.rs |
+//! | `LEV_OPT_*` | [`LevOpt`], [`LEV_OPT_CLOSE_ON_FREE`] … | listener.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
@@ -80,6 +83,7 @@ pub mod error;
 pub mod event;
 pub mod event_loop;
 pub mod evmap;
+pub mod listener;
 pub mod log;
 pub mod minheap;
 pub mod signal;
@@ -101,3 +105,8 @@ pub use event::{
     EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, EventId,
 };
 pub use event_loop::{LoopExit, LoopFlags};
+pub use listener::{
+    LEV_OPT_BIND_IPV6ONLY, LEV_OPT_CLOSE_ON_EXEC, LEV_OPT_CLOSE_ON_FREE, LEV_OPT_DEFERRED_ACCEPT,
+    LEV_OPT_DISABLED, LEV_OPT_LEAVE_SOCKETS_BLOCKING, LEV_OPT_REUSEABLE, LEV_OPT_REUSEABLE_PORT,
+    LevOpt, Listener,
+};

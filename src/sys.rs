@@ -71,6 +71,16 @@ impl From<OwnedFd> for Fd {
     }
 }
 
+impl Fd {
+    /// Gives the fd back, open: the caller owns it again. libevent has no counterpart (it never
+    /// owned the fd); minievent uses it for a listener made without `LEV_OPT_CLOSE_ON_FREE`.
+    pub fn into_owned(self) -> OwnedFd {
+        let mut me = ManuallyDrop::new(self);
+        // SAFETY: `me` is never dropped, so the field is taken exactly once and never closed here.
+        unsafe { ManuallyDrop::take(&mut me.0) }
+    }
+}
+
 impl AsRawFd for Fd {
     fn as_raw_fd(&self) -> RawFd {
         self.0.as_raw_fd()

@@ -1,9 +1,9 @@
 //! The first measurement: minievent's echo servers against libevent's, in one run on loopback.
 //!
-//! For each echo server (`echo_event`, `echo_bufferevent`) and each side (minievent's release
-//! build, the C reference at -O2 on real libevent), [`lockstep`] drives `conns` connections from
-//! one thread with `poll`: each sends a `size`-byte message, waits for all of it to come back,
-//! sends the next. Messages per second are measured over `duration`, in `rounds` rounds whose
+//! For each echo server (`echo_event`, `echo_bufferevent`, `echo_listener`) and each side
+//! (minievent's release build, the C reference at -O2 on real libevent), [`lockstep`] drives
+//! `conns` connections from one thread with `poll`: each sends a `size`-byte message, waits for
+//! all of it to come back, sends the next. Messages per second are measured over `duration`, in `rounds` rounds whose
 //! order alternates (minievent first, then libevent first), so a drift of the shared machine hits
 //! both sides alike; the report gives the ratio minievent / libevent of every round and its
 //! spread. The server's CPU time per message (`/proc/PID/stat`) is reported too: it is less
@@ -50,7 +50,11 @@ impl Default for BenchConfig {
             duration: Duration::from_secs(5),
             rounds: 3,
             counted: 100,
-            servers: vec!["echo_event".into(), "echo_bufferevent".into()],
+            servers: vec![
+                "echo_event".into(),
+                "echo_bufferevent".into(),
+                "echo_listener".into(),
+            ],
         }
     }
 }

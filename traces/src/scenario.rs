@@ -91,7 +91,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static BASE_SCENARIOS: [Scenario; 27] = [
+static BASE_SCENARIOS: [Scenario; 30] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -199,6 +199,40 @@ static BASE_SCENARIOS: [Scenario; 27] = [
                       read with ioctl FIONREAD and readv, the output buffer adds EPOLLOUT, one \
                       writev empties it and EPOLLOUT is removed again; at end of file reading \
                       stops and the bufferevent is freed, which closes the socket.",
+    },
+    Scenario {
+        name: "echo-listener",
+        program: "echo_listener",
+        args: &[],
+        env: &[],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "The echo server written the way libevent's samples write one, an \
+                      evconnlistener and a bufferevent per connection, serves one client: \
+                      enabling the listener adds EPOLLIN; when it is readable, accept4 with \
+                      SOCK_NONBLOCK returns the connection (no fcntl) and is called again \
+                      until it fails with EAGAIN; each message then goes as in \
+                      echo-bufferevent.",
+    },
+    Scenario {
+        name: "echo-listener-poll",
+        program: "echo_listener",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "On poll: the echo server on an evconnlistener serves one client: accept4 \
+                      until EAGAIN, then one bufferevent per connection.",
+    },
+    Scenario {
+        name: "echo-listener-select",
+        program: "echo_listener",
+        args: &[],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Buffer,
+        client: Some(Client::EchoSession),
+        description: "On select: the echo server on an evconnlistener serves one client: \
+                      accept4 until EAGAIN, then one bufferevent per connection.",
     },
     Scenario {
         name: "timers-pure",
@@ -509,13 +543,15 @@ mod tests {
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
+             echo-listener, echo-listener-poll, echo-listener-select, \
              timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
              timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \
              step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select, \
              step1-changelist, step1-show-method-changelist, step2-changelist, step3-changelist, \
              step4-changelist, step6-changelist, echo-event-changelist, \
-             echo-bufferevent-changelist, timers-pure-changelist, timers-common-changelist, \
+             echo-bufferevent-changelist, echo-listener-changelist, timers-pure-changelist, \
+             timers-common-changelist, \
              timers-max-dispatch-changelist, timers-pure-precise-changelist, \
              timers-max-dispatch-precise-changelist, step7-changelist, step7-fork-changelist"
         );
@@ -539,7 +575,7 @@ mod tests {
                 assert_eq!(&v.env[..v.env.len() - 1], s.env);
             }
         }
-        assert_eq!(scenarios().len(), base.len() + 15);
+        assert_eq!(scenarios().len(), base.len() + 16);
     }
 
     #[test]

@@ -153,6 +153,11 @@ fn stress_echo_bufferevent_small() {
     small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
 }
 
+#[test]
+fn stress_echo_listener_small() {
+    small_stress(env!("CARGO_BIN_EXE_echo_listener"));
+}
+
 /// `just stress`'s fd-exhaustion case at a size for CI: 60 clients against a server limited to 32
 /// fds (25 for connections). While it is out of fds its listener stays readable and `accept`
 /// fails with EMFILE: the server must not spin (at most 10% of a core over 1 s) nor log a line
@@ -179,6 +184,13 @@ fn fd_exhaustion_echo_bufferevent() {
     fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_bufferevent"));
 }
 
+/// echo_listener's error callback disables its listener and enables it again from a timer:
+/// libevent's listener alone would call the error callback on every loop pass.
+#[test]
+fn fd_exhaustion_echo_listener() {
+    fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_listener"));
+}
+
 /// A slow reader of 12 MiB (64 KiB receive buffer, 16 KiB reads with pauses): the server's writes
 /// go short again and again, and every byte must still come back in order.
 #[test]
@@ -186,6 +198,7 @@ fn a_slow_reader_of_megabytes_gets_every_byte() {
     for program in [
         env!("CARGO_BIN_EXE_echo_event"),
         env!("CARGO_BIN_EXE_echo_bufferevent"),
+        env!("CARGO_BIN_EXE_echo_listener"),
     ] {
         let server = start(Path::new(program));
         let conn = Conn {
@@ -213,6 +226,7 @@ fn bad_port_is_a_usage_error() {
     for (name, program) in [
         ("echo_event", env!("CARGO_BIN_EXE_echo_event")),
         ("echo_bufferevent", env!("CARGO_BIN_EXE_echo_bufferevent")),
+        ("echo_listener", env!("CARGO_BIN_EXE_echo_listener")),
     ] {
         for args in [
             &["--port", "x"][..],

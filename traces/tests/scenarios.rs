@@ -24,6 +24,7 @@ fn program(scenario: &Scenario) -> &'static Path {
         "step7_fork" => env!("CARGO_BIN_EXE_step7_fork"),
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
         "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
+        "echo_listener" => env!("CARGO_BIN_EXE_echo_listener"),
         "timers" => env!("CARGO_BIN_EXE_timers"),
         other => panic!(
             "scenario {} runs {other}, which this test does not know: add it here",
@@ -91,6 +92,9 @@ scenario!(step4, "step4");
 scenario!(step6, "step6");
 scenario!(echo_event, "echo-event");
 scenario!(echo_bufferevent, "echo-bufferevent");
+scenario!(echo_listener, "echo-listener");
+scenario!(echo_listener_poll, "echo-listener-poll");
+scenario!(echo_listener_select, "echo-listener-select");
 scenario!(timers_pure, "timers-pure");
 scenario!(timers_pure_poll, "timers-pure-poll");
 scenario!(timers_pure_select, "timers-pure-select");
@@ -116,6 +120,7 @@ scenario!(step4_changelist, "step4-changelist");
 scenario!(step6_changelist, "step6-changelist");
 scenario!(echo_event_changelist, "echo-event-changelist");
 scenario!(echo_bufferevent_changelist, "echo-bufferevent-changelist");
+scenario!(echo_listener_changelist, "echo-listener-changelist");
 scenario!(timers_pure_changelist, "timers-pure-changelist");
 scenario!(timers_common_changelist, "timers-common-changelist");
 scenario!(
@@ -184,6 +189,9 @@ fn every_scenario_is_tested() {
         "step6",
         "echo-event",
         "echo-bufferevent",
+        "echo-listener",
+        "echo-listener-poll",
+        "echo-listener-select",
         "timers-pure",
         "timers-pure-poll",
         "timers-pure-select",
@@ -209,6 +217,7 @@ fn every_scenario_is_tested() {
         "step6-changelist",
         "echo-event-changelist",
         "echo-bufferevent-changelist",
+        "echo-listener-changelist",
         "timers-pure-changelist",
         "timers-common-changelist",
         "timers-max-dispatch-changelist",

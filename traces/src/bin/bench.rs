@@ -17,7 +17,7 @@ use clap::builder::PossibleValuesParser;
 use minievent_traces::bench::{BenchConfig, run};
 
 /// The echo servers `bench` can measure (each exists in minievent and as a C reference).
-const SERVERS: [&str; 2] = ["echo_event", "echo_bufferevent"];
+const SERVERS: [&str; 3] = ["echo_event", "echo_bufferevent", "echo_listener"];
 
 /// Measure minievent's echo servers (release build) against libevent's (C, -O2) in one run.
 ///

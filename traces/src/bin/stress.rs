@@ -1,7 +1,7 @@
 //! `stress`: the load tests of an echo server (the backend of `just stress NAME`); `stress
 //! --help` explains every option.
 //!
-//! NAME is `echo_event` or `echo_bufferevent`: minievent's release build
+//! NAME is `echo_event`, `echo_bufferevent` or `echo_listener`: minievent's release build
 //! (`target/release/NAME`; `--debug`: `target/debug/NAME`), or with `--libevent` the C reference
 //! (`target/reference/NAME`, whose seed bugs make it lose bytes, and which exits when `accept`
 //! fails for want of an fd). Two cases run, one after the other (`--case` picks one):
@@ -36,8 +36,8 @@ use minievent_traces::{reference_program, target_dir};
                   --case load   (the seed's C server: it loses bytes)"
 )]
 struct Cli {
-    /// The server: `echo_event` or `echo_bufferevent` (minievent's release build, unless
-    /// --debug or --libevent say otherwise).
+    /// The server: `echo_event`, `echo_bufferevent` or `echo_listener` (minievent's release
+    /// build, unless --debug or --libevent say otherwise).
     #[arg(value_name = "NAME", required_unless_present = "program")]
     name: Option<String>,
 
