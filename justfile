@@ -18,10 +18,10 @@ serve:
 book:
     @mdbook build book
 
-# Run the test suite: the library, the trace snapshots, the parity checks with libevent — and, with libevent-dev installed, the tests that run the seed's C servers
+# Run the test suite: the library, the trace snapshots, the parity checks with libevent — and, with libevent-dev installed, the tests that run the walk-through post's C servers
 test:
     @cargo test
-    @if [ -e /usr/include/event2/event.h ]; then just _reference-bins && cargo test -q --test echo_servers -- --ignored; else echo "note: the seed-bug tests (cargo test --test echo_servers -- --ignored) need libevent-dev; skipped"; fi
+    @if [ -e /usr/include/event2/event.h ]; then just _reference-bins && cargo test -q --test echo_servers -- --ignored; else echo "note: the tests of the walk-through post's bugs (cargo test --test echo_servers -- --ignored) need libevent-dev; skipped"; fi
 
 # Run a scenario under strace and print its normalized trace (`just trace step3`; add --libevent for the C twin, --raw for strace's own output)
 trace NAME *FLAGS:
@@ -100,7 +100,7 @@ libevent-src:
     tar -xzf "$orig" -C "$dest"
     echo "libevent 2.1.12-stable unpacked into $dest/libevent-2.1.12-stable (start with event.c, evmap.c, epoll.c)"
 
-# Load-test an echo server: 300 connections at once, payloads up to 8 MiB, slow and late readers, half-closes, every byte and every fd checked; then 60 clients against the server limited to 32 fds: no spinning, few log lines, all served (`just stress echo_bufferevent`; --case load|fd-exhaustion; --libevent runs the seed's C server, which loses bytes and exits when out of fds; `just stress x --help` for the options)
+# Load-test an echo server: 300 connections at once, payloads up to 8 MiB, slow and late readers, half-closes, every byte and every fd checked; then 60 clients against the server limited to 32 fds: no spinning, few log lines, all served (`just stress echo_bufferevent`; --case load|fd-exhaustion; --libevent runs the walk-through post's C server, which loses bytes and exits when out of fds; `just stress x --help` for the options)
 stress NAME *FLAGS:
     cargo build -q --release --bins
     if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi

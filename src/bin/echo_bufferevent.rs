@@ -1,6 +1,6 @@
-//! `echo_bufferevent` — the seed's second echo server, on a bufferevent, without the seed's bug.
+//! `echo_bufferevent` — the walk-through post's second echo server, on a bufferevent, without the walk-through post's bug.
 //!
-//! The seed (traces/reference/echo_bufferevent.c keeps it as it is) moves the input to the output
+//! The walk-through post (traces/reference/echo_bufferevent.c keeps it as it is) moves the input to the output
 //! in its read callback — `bufferevent_write_buffer(bev, input)` — and frees the bufferevent in
 //! its event callback on end of file. Freeing drops the output buffer with whatever is still
 //! queued in it, so a client that half-closes (`shutdown(SHUT_WR)`) before its echo has been
@@ -9,7 +9,7 @@
 //! faster than it reads does not make the output grow without bound: past [`MAX_OUTPUT`] queued
 //! bytes reading stops until half of them are written (libevent's sample/le-proxy.c does the
 //! same with a write low-water mark). In the lock-step session nothing is ever queued at end of
-//! file, so the syscall trace is the seed's (scenario `echo-bufferevent`).
+//! file, so the syscall trace is the walk-through post's (scenario `echo-bufferevent`).
 //!
 //! Usage: `echo_bufferevent [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more. What
 //! it shares with the other echo server — the command line, output that never kills or blocks
@@ -128,7 +128,7 @@ fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
 
 // ANCHOR: on_event
 /// End of file or an error. End of file: reading is already disabled; free now only if nothing
-/// is left to write — the seed frees here unconditionally, and loses what is queued.
+/// is left to write — the walk-through post frees here unconditionally, and loses what is queued.
 fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Phase>) {
     if what.contains(BEV_EVENT_ERROR) {
         let why = bev
@@ -155,7 +155,7 @@ fn fail(base: &mut Base, bev: &Bufferevent, e: &minievent::Error) {
     close(base, bev);
 }
 
-/// The seed's order: the message, then bufferevent_free (which closes the socket).
+/// The walk-through post's order: the message, then bufferevent_free (which closes the socket).
 fn close(base: &mut Base, bev: &Bufferevent) {
     say!("closed fd {}", bev.getfd());
     echo_common::closed(bev.getfd());

@@ -1,11 +1,11 @@
-//! `echo_event` — the seed's first echo server, on raw events, without the seed's bug.
+//! `echo_event` — the walk-through post's first echo server, on raw events, without the walk-through post's bug.
 //!
-//! The seed's read callback writes what it read straight back with one `write()` and forgets
+//! The walk-through post's read callback writes what it read straight back with one `write()` and forgets
 //! whatever a short write did not take (traces/reference/echo_event.c keeps that bug on purpose).
 //! Here a connection keeps the unwritten rest, stops reading (back-pressure) and waits for
 //! EV_WRITE; at end of file it flushes everything before it closes — so no byte is ever lost, also
 //! when a client half-closes. In a lock-step session no write is short and the syscall trace is the
-//! same as the seed's (scenario `echo-event`).
+//! same as the walk-through post's (scenario `echo-event`).
 //!
 //! Usage: `echo_event [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more. What
 //! it shares with the other echo server — the command line, output that never kills or blocks
@@ -167,7 +167,7 @@ fn on_write(base: &mut Base, conn: &Shared) {
 // ANCHOR_END: on_write
 
 // ANCHOR: close_conn
-/// Frees both events and closes the socket, in the seed's order: message, event_free, close.
+/// Frees both events and closes the socket, in the walk-through post's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
     say!("closed fd {}", conn.borrow().fd);
     close_conn_quietly(base, conn);

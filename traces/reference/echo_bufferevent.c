@@ -3,13 +3,13 @@
  *
  * Reference program for the scenario echo-bufferevent (traces/SCENARIOS.md).
  * Written by the minievent project on top of real libevent 2.1.12; it is not
- * libevent's code.  It is written the way a typical tutorial (the seed) writes
- * an echo server with a bufferevent, including the seed's half-close bug.
+ * libevent's code.  It is written the way a typical tutorial (the walk-through post) writes
+ * an echo server with a bufferevent, including the walk-through post's half-close bug.
  *
  * Usage: echo_bufferevent [--port P]     (P defaults to 5555)
  *
  * The listening socket and the accept callback are the same as echo_event.c's,
- * so the two traces start alike.  Per connection the seed then makes a
+ * so the two traces start alike.  Per connection the walk-through post then makes a
  * bufferevent (bufferevent_socket_new with BEV_OPT_CLOSE_ON_FREE), sets a read
  * and an event callback, and enables EV_READ.
  *
@@ -54,7 +54,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 }
 
 /* Event callback: end of file or an error.
- * The seed's bug, kept on purpose: it frees the bufferevent at once, and with
+ * The walk-through post's bug, kept on purpose: it frees the bufferevent at once, and with
  * it the output evbuffer — whatever was still queued there is never written.
  * A client that half-closes (shutdown(SHUT_WR)) while its echo is still
  * queued loses the rest of it.  minievent's echo_bufferevent waits until the

@@ -3,8 +3,8 @@
  *
  * Reference program for the scenario echo-event (traces/SCENARIOS.md).
  * Written by the minievent project on top of real libevent 2.1.12; it is not
- * libevent's code.  It is written the way a typical tutorial (the seed) writes
- * an echo server with raw events, including the seed's short-write bug.
+ * libevent's code.  It is written the way a typical tutorial (the walk-through post) writes
+ * an echo server with raw events, including the walk-through post's short-write bug.
  *
  * Usage: echo_event [--port P]     (P defaults to 5555)
  *
@@ -43,7 +43,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
         /* Echo the bytes back with a single write().
-         * The seed's bug, kept on purpose: write() on a non-blocking socket
+         * The walk-through post's bug, kept on purpose: write() on a non-blocking socket
          * may take only part of buf (a short write) when the send buffer is
          * full; the tail is silently dropped here.  minievent's echo_event
          * keeps it and waits for EV_WRITE instead.  In the lock-step session
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
         exit(1);
     }
 
-    /* The listening socket, set up by hand as the seed does. */
+    /* The listening socket, set up by hand as the walk-through post does. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd == -1)
         die("socket");

@@ -18,7 +18,7 @@
 //! `trace` binary (`src/bin/trace.rs`, behind `just trace NAME`) lists, runs and records them.
 //!
 //! The echo servers are also run without strace, as plain child processes ([`server`]): under
-//! load by [`load`] (the `stress` binary, behind `just stress NAME`, and the seed-bug tests in
+//! load by [`load`] (the `stress` binary, behind `just stress NAME`, and the tests of the walk-through post's bugs in
 //! `traces/tests/echo_servers.rs`), and against libevent's for a first measurement by [`mod@bench`]
 //! (the `bench` binary, behind `just bench`).
 //!

@@ -5,7 +5,7 @@
 //! chunks of random size, then half-closes (`shutdown(SHUT_WR)`); its reader reads until end of
 //! file and compares. A reader may be slow (small reads with pauses) or late (it starts only
 //! when the writer is done, or after a delay): then the server meets short writes and must keep
-//! what the socket did not take — the seed's servers lose it. A connection may also abort
+//! what the socket did not take — the walk-through post's servers lose it. A connection may also abort
 //! (close without reading after sending part), which makes the server's next write fail.
 //!
 //! [`stress`] runs hundreds of such connections against one server at once, with a deadline,
@@ -92,7 +92,7 @@ pub enum Reader {
     },
     /// Starts reading only once the writer is done, or `after` has passed, whichever comes
     /// first, and `then` later still; then reads fast. With a server that keeps everything, the
-    /// writer blocks (the server stops reading), so `after` is what unblocks it; with the seed's
+    /// writer blocks (the server stops reading), so `after` is what unblocks it; with the walk-through post's
     /// servers the writer is done at once, and `then` gives the server time to see the end of
     /// file while the echo is still queued.
     Late {
@@ -126,7 +126,7 @@ pub struct Conn {
 }
 
 // ANCHOR: late_reader
-/// The client of the seed-bug tests (and of lab 5): it sends 8 MiB, half-closes, and only then
+/// The client of the tests of the walk-through post's bugs (and of lab 5): it sends 8 MiB, half-closes, and only then
 /// reads — once its writer is done (or after 2 s if the server holds it back), plus 500 ms: time
 /// for the server to have read the end of file. Its receive buffer is small (64 KiB), so the
 /// server's writes soon come up short.
@@ -332,7 +332,7 @@ pub fn exchange(
             outcome.sent = sent;
             Ok(outcome)
         }
-        // The server closed early (the seed's bug): the writer may see EPIPE / ECONNRESET;
+        // The server closed early (the walk-through post's bug): the writer may see EPIPE / ECONNRESET;
         // what counts is what came back.
         (Ok(()), Err(_)) if outcome.received < outcome.sent => Ok(outcome),
         (Ok(()), Err(e)) | (Err(e), _) => Err(e),
@@ -394,7 +394,7 @@ pub struct StressConfig {
     pub late_percent: u64,
     /// Per cent that abort: close after sending part, without reading.
     pub abort_percent: u64,
-    /// The seed of the run (payloads, sizes, kinds).
+    /// The walk-through post of the run (payloads, sizes, kinds).
     pub seed: u64,
     /// The whole run must end by then.
     pub deadline: Duration,
@@ -481,7 +481,7 @@ pub struct StressReport {
 }
 
 /// The time between two connects of a load run. The echo servers listen with a backlog of 16
-/// (as the seed does): a burst of hundreds of connects overflows the accept queue, and with SYN
+/// (as the walk-through post does): a burst of hundreds of connects overflows the accept queue, and with SYN
 /// cookies the kernel then resets some of the connections — a test of the kernel, not of the
 /// server. Paced connects never fill the queue; the payloads are only sent once every
 /// connection is made, so all of them still run at once.
@@ -608,7 +608,7 @@ pub struct FdExhaustionConfig {
     pub max_log_lines: usize,
     /// The largest payload a client sends once let go (sizes are drawn from 1 up to it).
     pub max_size: usize,
-    /// The seed of the payloads and sizes.
+    /// The walk-through post of the payloads and sizes.
     pub seed: u64,
     /// The whole run must end by then.
     pub deadline: Duration,

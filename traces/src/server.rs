@@ -1,4 +1,4 @@
-//! An echo server as a plain child process, for the load test, the benchmark and the seed-bug
+//! An echo server as a plain child process, for the load test, the benchmark and the walk-through-bug
 //! tests (the trace scenarios run theirs under strace through [`crate::record`] instead).
 //!
 //! [`Server::start`] runs `PROGRAM --port P` on a free port (see [`crate::client::free_port`]),

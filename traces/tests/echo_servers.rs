@@ -1,8 +1,8 @@
-//! The echo servers under load, and the seed's two bugs.
+//! The echo servers under load, and the walk-through post's two bugs.
 //!
-//! The seed's servers are kept as they are in traces/reference/ (echo_event.c, echo_bufferevent.c):
-//! the tests named `seed_bug_*` run them — built by `just reference` — and check that they *do*
-//! lose bytes, as the seed does. They are `#[ignore]`d so that `cargo test` needs nothing but cargo
+//! The walk-through post's servers are kept as they are in traces/reference/ (echo_event.c, echo_bufferevent.c):
+//! the tests named `walkthrough_bug_*` run them — built by `just reference` — and check that they *do*
+//! lose bytes, as the walk-through post does. They are `#[ignore]`d so that `cargo test` needs nothing but cargo
 //! and strace; `just test` and `just ci` build the C servers and run them. The tests beside each run minievent's server on the very same
 //! client and check that it loses nothing. The `stress_*` tests are `just stress` at a small size.
 //!
@@ -29,12 +29,12 @@ fn start(program: &Path) -> Server {
     Server::start(program, Under::Nothing).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The seed's C server `name`, built by `just reference`.
-fn seed_server(name: &str) -> Server {
+/// The walk-through post's C server `name`, built by `just reference`.
+fn walkthrough_server(name: &str) -> Server {
     let program = reference_program(name);
     if !program.is_file() {
         panic!(
-            "{} is missing: run `just reference` (it builds the seed's C servers on libevent; \
+            "{} is missing: run `just reference` (it builds the walk-through post's C servers on libevent; \
              libevent-dev must be installed)",
             program.display()
         );
@@ -56,19 +56,19 @@ fn late_reader(server: &Server) -> Outcome {
 }
 
 // ANCHOR: seed_bugs
-// ANCHOR: seed_bug_echo_event
-/// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_event.c): its read callback writes what it
+// ANCHOR: walkthrough_bug_echo_event
+/// DEMONSTRATES THE WALK-THROUGH POST'S BUG (traces/reference/echo_event.c): its read callback writes what it
 /// read with one write() and forgets what a short write did not take. Once the client's window
 /// is full every write is short or fails, so only a prefix of the echo ever comes back.
 #[test]
-#[ignore = "needs the seed's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
-fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
-    let server = seed_server("echo_event");
+#[ignore = "needs the walk-through post's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
+fn walkthrough_bug_echo_event_c_drops_the_tail_of_a_short_write() {
+    let server = walkthrough_server("echo_event");
     let outcome = late_reader(&server);
     assert!(
         outcome.received < outcome.sent,
-        "the seed's echo_event.c was expected to lose bytes here, and returned all {} — has \
-         traces/reference/echo_event.c been fixed? It must keep the seed's bug",
+        "the walk-through post's echo_event.c was expected to lose bytes here, and returned all {} — has \
+         traces/reference/echo_event.c been fixed? It must keep the walk-through post's bug",
         outcome.sent
     );
     assert_eq!(
@@ -76,21 +76,21 @@ fn seed_bug_echo_event_c_drops_the_tail_of_a_short_write() {
         "what came back is an intact prefix: the tail is what is lost"
     );
 }
-// ANCHOR_END: seed_bug_echo_event
+// ANCHOR_END: walkthrough_bug_echo_event
 
-// ANCHOR: seed_bug_echo_bufferevent
-/// DEMONSTRATES THE SEED'S BUG (traces/reference/echo_bufferevent.c): its event callback frees
+// ANCHOR: walkthrough_bug_echo_bufferevent
+/// DEMONSTRATES THE WALK-THROUGH POST'S BUG (traces/reference/echo_bufferevent.c): its event callback frees
 /// the bufferevent at end of file, with the output still queued — a client that half-closes
 /// before its echo is written loses the rest.
 #[test]
-#[ignore = "needs the seed's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
-fn seed_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
-    let server = seed_server("echo_bufferevent");
+#[ignore = "needs the walk-through post's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
+fn walkthrough_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
+    let server = walkthrough_server("echo_bufferevent");
     let outcome = late_reader(&server);
     assert!(
         outcome.received < outcome.sent,
-        "the seed's echo_bufferevent.c was expected to lose bytes here, and returned all {} — has \
-         traces/reference/echo_bufferevent.c been fixed? It must keep the seed's bug",
+        "the walk-through post's echo_bufferevent.c was expected to lose bytes here, and returned all {} — has \
+         traces/reference/echo_bufferevent.c been fixed? It must keep the walk-through post's bug",
         outcome.sent
     );
     assert_eq!(
@@ -98,12 +98,12 @@ fn seed_bug_echo_bufferevent_c_loses_the_echo_of_a_half_closed_client() {
         "what came back is an intact prefix: the tail is what is lost"
     );
 }
-// ANCHOR_END: seed_bug_echo_bufferevent
+// ANCHOR_END: walkthrough_bug_echo_bufferevent
 // ANCHOR_END: seed_bugs
 
 // ANCHOR: fixed
 // ANCHOR: fixed_echo_event
-/// The same client as the seed-bug test: minievent's echo_event keeps the tail of a short write,
+/// The same client as the walk-through-bug test: minievent's echo_event keeps the tail of a short write,
 /// stops reading, and writes it when the socket is writable again.
 #[test]
 fn echo_event_keeps_the_tail_of_a_short_write() {
@@ -418,7 +418,7 @@ fn a_full_stdout_does_not_block_the_server() {
 /// `--graceful` (echo_common's module docs): SIGTERM or SIGINT stops the server cleanly — the
 /// open connection is closed (the client reads end of file), one summary line is printed, and
 /// the exit status is 0 — for both servers. Without the flag the same signal kills it (the
-/// scenarios' traces, like the seed's, end with `+++ killed by SIGTERM +++`).
+/// scenarios' traces, like the walk-through post's, end with `+++ killed by SIGTERM +++`).
 #[test]
 fn graceful_shutdown_on_sigterm_and_sigint() {
     for (name, program) in [

@@ -1,5 +1,5 @@
 //! Lab 5 — the bufferevent echo: the callbacks of an echo server on a bufferevent, and the one
-//! thing the seed gets wrong — at end of file, flush the output, then close.
+//! thing the walk-through post gets wrong — at end of file, flush the output, then close.
 //!
 //! Write `start`, `on_read`, `on_write` and `on_event` below. The rest of the server is given:
 //! this lab's program (src/bin/echo_bufferevent.rs) listens, accepts, makes each connection
@@ -56,7 +56,7 @@ pub enum Phase {
 /// bufferevent cannot be made, say so on stderr (the socket was dropped — closed — with it); if
 /// enabling fails, [`fail`].
 ///
-/// libevent: the second half of the seed's accept callback — `bufferevent_socket_new()`,
+/// libevent: the second half of the walk-through post's accept callback — `bufferevent_socket_new()`,
 /// `bufferevent_setcb()`, `bufferevent_enable(bev, EV_READ)`.
 pub fn start(base: &mut Base, sock: OwnedFd) {
     let _ = (base, sock); // delete this line when you use them
@@ -68,7 +68,7 @@ pub fn start(base: &mut Base, sock: OwnedFd) {
 /// stop reading, and have the write callback run only once the output is down to half. An
 /// error of any of these calls: [`fail`].
 ///
-/// libevent: the seed's read callback (`bufferevent_write_buffer(bev, bufferevent_get_input(bev))`),
+/// libevent: the walk-through post's read callback (`bufferevent_write_buffer(bev, bufferevent_get_input(bev))`),
 /// plus the back-pressure of libevent's sample/le-proxy.c.
 pub fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
     let _ = (base, bev, phase); // delete this line when you use them
@@ -79,7 +79,7 @@ pub fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
 /// nothing to do. `Paused`: resume — the low-water mark back to 0, reading enabled again.
 /// `Flushing`: once the output is empty, [`close`].
 ///
-/// libevent: a `bufferevent_data_cb` as write callback (the seed sets none).
+/// libevent: a `bufferevent_data_cb` as write callback (the walk-through post sets none).
 pub fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
     let _ = (base, bev, phase); // delete this line when you use them
     todo!("lab 5: on_write — read chapter 6, section \"The fix\"")
@@ -88,14 +88,14 @@ pub fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
 /// End of file or an error. An error: say which on stderr (`socket_error()`), then [`close`].
 /// End of file while reading (the bufferevent has already stopped reading): [`close`] now only
 /// if nothing is left to write; otherwise the connection is `Flushing`, and [`on_write`] closes
-/// it once the output is empty. (The seed frees here whatever the output still holds, and loses
+/// it once the output is empty. (The walk-through post frees here whatever the output still holds, and loses
 /// it.) End of file while writing (`BEV_EVENT_WRITING`: `writev` took nothing, and writing is
 /// already disabled): nothing more will be written, [`close`] now.
 ///
-/// libevent: the seed's event callback (`BEV_EVENT_EOF`, `BEV_EVENT_ERROR`, `bufferevent_free()`).
+/// libevent: the walk-through post's event callback (`BEV_EVENT_EOF`, `BEV_EVENT_ERROR`, `bufferevent_free()`).
 pub fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Phase>) {
     let _ = (base, bev, what, phase); // delete this line when you use them
-    todo!("lab 5: on_event — read chapter 6, section \"The seed's half-close bug\"")
+    todo!("lab 5: on_event — read chapter 6, section \"The walk-through post's half-close bug\"")
 }
 
 /// Reports an error of a bufferevent call and gives up on the connection. Given.
@@ -104,7 +104,7 @@ pub fn fail(base: &mut Base, bev: &Bufferevent, e: &crate::Error) {
     close(base, bev);
 }
 
-/// Ends the connection, in the seed's order: the message `closed fd N`, then
+/// Ends the connection, in the walk-through post's order: the message `closed fd N`, then
 /// `bufferevent_free` — which closes the socket (`BEV_OPT_CLOSE_ON_FREE`) and drops both buffers,
 /// with whatever the output still holds. Given.
 pub fn close(base: &mut Base, bev: &Bufferevent) {

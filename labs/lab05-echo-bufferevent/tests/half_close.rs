@@ -1,4 +1,4 @@
-//! End of file and errors: what the seed's event callback gets wrong. A client that half-closes
+//! End of file and errors: what the walk-through post's event callback gets wrong. A client that half-closes
 //! (`shutdown(SHUT_WR)`) still reads: the server must write everything queued before it closes.
 //! And every connection ends — at end of file or on an error — with the socket closed.
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 mod common;
 
-/// The client of the seed-bug test (traces/tests/echo_servers.rs): sends 8 MiB, half-closes, and
+/// The client of the walk-through-bug test (traces/tests/echo_servers.rs): sends 8 MiB, half-closes, and
 /// only then reads — once its writer is done (or after 2 s, if the server holds it back), plus
 /// 500 ms for the server to have seen the end of file with the echo still queued. Its receive
 /// buffer is small (64 KiB), so the server's writes soon come up short.

@@ -72,7 +72,7 @@ pub const LABS: [Lab; 7] = [
         call: "bufferevent echo",
         task: "its callbacks, and flush before close",
         chapter_file: "ch06-evbuffer-bufferevent.md",
-        skeleton_hash: 0x277e3f98e6ae8885,
+        skeleton_hash: 0xa3a38a7af679fe3d,
     },
     Lab {
         number: 6,

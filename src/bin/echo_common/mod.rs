@@ -4,7 +4,7 @@
 //! (`NAME: listening on 127.0.0.1:P`), and the accept callback (one `accept` per readiness,
 //! non-blocking, `accepted fd N`). Each server then hands the new connection to its own `start`.
 //!
-//! The calls are those of the seed's C servers (traces/reference/echo_event.c and
+//! The calls are those of the walk-through post's C servers (traces/reference/echo_event.c and
 //! echo_bufferevent.c), so every echo trace starts alike. Not a libevent concept: libevent's own
 //! listener (`evconnlistener`) makes other calls (accept4 in a loop until EAGAIN).
 //!
@@ -12,7 +12,7 @@
 //!
 //! When the process has no fd left (EMFILE; ENFILE for the whole system; ENOBUFS or ENOMEM for
 //! kernel memory), `accept` fails and leaves the connection in the listen queue — so the
-//! listener stays readable and the level-triggered `EV_READ` fires again at once. The seed's C
+//! listener stays readable and the level-triggered `EV_READ` fires again at once. The walk-through post's C
 //! servers exit on any `accept` error; these servers printed it and returned — and spun at full
 //! CPU, a line per failed `accept`, until an fd was freed. libevent's
 //! `evconnlistener` does the same unless its error callback disables the listener: its
@@ -55,11 +55,11 @@
 //! the summary, and its sockets are closed by the exit.
 //!
 //! Why opt-in: the scenarios `echo-event` and `echo-bufferevent` compare these servers' traces
-//! with the seed's C servers, which install no signal handler and which are kept as the
+//! with the walk-through post's C servers, which install no signal handler and which are kept as the
 //! walk-through post wrote them. A signal event is not free at the syscall level: adding it
 //! makes `rt_sigaction` calls and — the base's first signal — an `epoll_ctl(ADD)` of the signal
-//! pipe, a line the seed's trace does not have. Without `--graceful` (the harness never passes
-//! it) the servers make exactly the seed's calls and die of SIGTERM as the seed's do; with it
+//! pipe, a line the walk-through post's trace does not have. Without `--graceful` (the harness never passes
+//! it) the servers make exactly the walk-through post's calls and die of SIGTERM as the walk-through post's do; with it
 //! they are the servers one would deploy. (Default-on with a `--no-signals` for the harness was
 //! the alternative: it would make the traced program differ from the one a reader runs.)
 
@@ -128,7 +128,7 @@ Options:
   --port P    listen on 127.0.0.1:P (1..65535; default 5555)
   --graceful  on SIGINT or SIGTERM, stop accepting, close the open connections (what they
               had not been sent yet is dropped), print how many connections were served,
-              and exit 0; without it the signal kills the server, as it kills the seed's
+              and exit 0; without it the signal kills the server, as it kills the walk-through post's
   -h, --help  print this help and exit
 
 It prints `{name}: listening on 127.0.0.1:P` when it is ready, then `accepted fd N` and

@@ -33,7 +33,7 @@ use minievent_traces::{reference_program, target_dir};
     name = "stress",
     after_help = "Examples:\n  just stress echo_bufferevent\n  just stress echo_event --case \
                   fd-exhaustion --fd-limit 64 --waiters 200\n  just stress echo_event --libevent \
-                  --case load   (the seed's C server: it loses bytes)"
+                  --case load   (the walk-through post's C server: it loses bytes)"
 )]
 struct Cli {
     /// The server: `echo_event`, `echo_bufferevent` or `echo_listener` (minievent's release
@@ -46,7 +46,7 @@ struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with_all = ["name", "libevent", "debug"])]
     program: Option<PathBuf>,
 
-    /// Run the seed's C server on real libevent (target/reference/NAME, built by `just
+    /// Run the walk-through post's C server on real libevent (target/reference/NAME, built by `just
     /// reference`) instead of minievent's.
     #[arg(long)]
     libevent: bool,
@@ -59,7 +59,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Case::All)]
     case: Case,
 
-    /// The seed of the run: payloads, sizes and reader kinds (both cases).
+    /// The walk-through post of the run: payloads, sizes and reader kinds (both cases).
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
 
