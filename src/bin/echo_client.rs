@@ -8,6 +8,8 @@
 //!
 //! Usage: `echo_client [--port P] LINE...` (default port 5555, on 127.0.0.1); `--help` says more.
 
+mod cli_args;
+
 use minievent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, Base, BevEvent, Bufferevent, EV_READ,
     EolStyle,
@@ -36,14 +38,7 @@ fn parse_args(
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value
-                    .parse()
-                    .ok()
-                    .filter(|&p| p != 0)
-                    .ok_or_else(|| format!("invalid port {value:?}"))?;
-            }
+            "--port" => port = cli_args::port_value(&mut args)?,
             _ => lines.push(arg),
         }
     }

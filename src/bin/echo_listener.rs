@@ -18,6 +18,7 @@
 //!
 //! Usage: `echo_listener [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more.
 
+mod cli_args;
 #[allow(
     dead_code,
     reason = "echo_listener uses only the output half of echo_common: it accepts through \
@@ -62,7 +63,7 @@ enum Phase {
 
 fn main() -> ExitCode {
     echo_common::output::init(NAME);
-    let port = match parse_args(std::env::args().skip(1)) {
+    let port = match cli_args::port_or_help(std::env::args().skip(1), 5555) {
         Ok(Some(port)) => port,
         Ok(None) => {
             say!("{}", help());
@@ -105,26 +106,6 @@ disables its listener and enables it again every {} ms. It runs until it is kill
         usage(),
         RETRY.as_millis()
     )
-}
-
-/// `--port P`, or nothing; `Ok(None)` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<u16>, String> {
-    let mut port = 5555;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value
-                    .parse()
-                    .ok()
-                    .filter(|&p| p != 0)
-                    .ok_or_else(|| format!("invalid port {value:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(port))
 }
 
 // ANCHOR: serve

@@ -11,6 +11,8 @@
 //!
 //! Usage: `upper_lines [--port P]` (default 5556, on 127.0.0.1); `--help` says more.
 
+mod cli_args;
+
 use minievent::util::{accept, listen_tcp};
 use minievent::{
     BEV_EVENT_ERROR, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent, Bufferevent, EV_PERSIST, EV_READ,
@@ -43,28 +45,8 @@ when it is ready, errors on stderr, and runs until it is killed.";
 const USAGE: &str =
     "usage: upper_lines [--port P]   (P in 1..65535, default 5556; --help explains)";
 
-/// The port, or `None` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<u16>, String> {
-    let mut port = 5556;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => {
-                let value = args.next().ok_or("--port needs a value")?;
-                port = value
-                    .parse()
-                    .ok()
-                    .filter(|&p| p != 0)
-                    .ok_or_else(|| format!("invalid port {value:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(port))
-}
-
 fn main() -> ExitCode {
-    let port = match parse_args(std::env::args().skip(1)) {
+    let port = match cli_args::port_or_help(std::env::args().skip(1), 5556) {
         Ok(Some(port)) => port,
         Ok(None) => {
             println!("{HELP}");
