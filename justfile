@@ -111,6 +111,10 @@ bench *FLAGS: _reference-bins
     cargo build -q --release --bins
     cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}
 
+# Regenerate book/coverage/libevent-functions.txt (every function of libevent 2.1.12: file, name, lines) from libevent-src/, which the book's C-beside-Rust preprocessor and linter read; `--check` compares instead
+libevent-index *FLAGS:
+    @cargo run -q -p minievent-booklint --bin libevent-c -- index {{FLAGS}}
+
 # Regenerate the book's appendix E (libevent's API, covered) from book/coverage/map.txt, checking each row against src/; `just coverage --extract libevent-src/libevent-2.1.12-stable` re-extracts the function list after `just libevent-src`
 coverage *FLAGS:
     @cargo run -q -p minievent-booklint --bin api-coverage -- book {{FLAGS}}
