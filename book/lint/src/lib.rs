@@ -24,10 +24,14 @@
 //!    `{{#libevent file.c:function}}`, names a function that file defines: in libevent 2.1.12
 //!    (the index `book/coverage/libevent-functions.txt`, which `just libevent-index --check`
 //!    proves equal to the source) or in one of our C programs under `traces/reference/`.
+//! 7. **Traces are annotated.** Every trace a page shows (a `text` block including
+//!    `traces/snapshots/*.snap` or `traces/libevent/*.trace`) has its annotation in
+//!    `traces/annotated/` (`just annotate`), line for line the trace it annotates.
 //!
 //! Every error names the file and line (the chapter and the include for include errors).
 
 pub mod anchors;
+pub mod annotated;
 pub mod coverage;
 pub mod libevent_c;
 pub mod markdown;
@@ -591,6 +595,24 @@ pub fn lint(book: &Path) -> Result<(Summary, Vec<Diagnostic>), String> {
                         "`{{{{#{other}`: not an mdBook directive; it would show as raw text"
                     ),
                 }),
+            }
+        }
+        // 7. Every trace the page shows is annotated, and its annotation is current.
+        for fence in page.fences.iter().filter(|f| f.lang == "text") {
+            for (n, line) in &fence.body {
+                let arg = line
+                    .trim()
+                    .strip_prefix("{{#include ")
+                    .and_then(|l| l.strip_suffix("}}"));
+                if let Some(arg) = arg
+                    && let Err(message) = annotated::annotated_lines(&root, arg.trim())
+                {
+                    out.push(Diagnostic {
+                        file: shown.clone(),
+                        line: *n,
+                        message,
+                    });
+                }
             }
         }
         // 2. Fences.

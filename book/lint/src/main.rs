@@ -23,7 +23,9 @@ use clap::error::ErrorKind;
 ///  5. a name-map page that lost a libevent name of src/lib.rs's table;
 ///  6. a `file.c:function` citation (or `{{#libevent file.c:function}}`) naming a function that
 ///     libevent 2.1.12's file (book/coverage/libevent-functions.txt) or our traces/reference/
-///     program does not define.
+///     program does not define;
+///  7. a trace the book shows without its annotation in traces/annotated/ (`just annotate`), or
+///     with one that no longer matches the trace.
 ///
 /// Each error names the file and line, and what to fix.
 #[derive(Parser, Debug)]

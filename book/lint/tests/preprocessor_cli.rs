@@ -1,4 +1,4 @@
-//! The `libevent-c` preprocessor as mdBook runs it: `[context, book]` JSON on stdin, the book
+//! The book's preprocessor as mdBook runs it: `[context, book]` JSON on stdin, the book
 //! with every `{{#libevent file.c:function}}` expanded on stdout.
 
 use std::fs;
@@ -34,7 +34,7 @@ fn preprocess(book: &Path, source: Option<&Path>, content: &str) -> (bool, Strin
             {"Chapter": {"name": "ch", "content": content, "sub_items": []}}
         ]}}]}
     ]);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_libevent-c"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_book-preprocessor"));
     match source {
         Some(dir) => cmd.env("LIBEVENT_SRC", dir),
         None => cmd.env("LIBEVENT_SRC", book.join("no-such-dir")),
@@ -114,7 +114,7 @@ fn a_missing_index_is_an_error_naming_the_fix() {
 
 #[test]
 fn mdbook_asks_whether_a_renderer_is_supported() {
-    let status = Command::new(env!("CARGO_BIN_EXE_libevent-c"))
+    let status = Command::new(env!("CARGO_BIN_EXE_book-preprocessor"))
         .args(["supports", "html"])
         .status()
         .unwrap();

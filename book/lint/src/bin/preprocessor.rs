@@ -1,10 +1,14 @@
-//! `libevent-c`: libevent's C beside the Rust listings (see src/libevent_c.rs).
+//! `book-preprocessor`: what the book adds to mdBook, beside each listing and each trace.
 //!
-//! - As an mdBook preprocessor (book.toml's `[preprocessor.libevent-c]`; mdBook runs it with
-//!   no argument, or `supports RENDERER`): replaces every `{{#libevent file.c:function}}` by the
-//!   function's C from `libevent-src/` (or `$LIBEVENT_SRC`) when present, else by a link to its
-//!   lines at the release-2.1.12-stable tag.
-//! - `libevent-c index [--check] [SOURCE]`: regenerates (or, with `--check`, compares)
+//! - As an mdBook preprocessor (book.toml's `[preprocessor.minievent]`, run before mdBook's
+//!   `links`; mdBook runs it with no argument, or `supports RENDERER`):
+//!   - every `{{#libevent file.c:function}}` becomes the function's C from `libevent-src/` (or
+//!     `$LIBEVENT_SRC`) when present, else a link to its lines at the release-2.1.12-stable tag
+//!     (src/libevent_c.rs);
+//!   - every trace block (a ```` ```text ```` block including `traces/snapshots/NAME.snap` or
+//!     `traces/libevent/NAME.trace`) shows beside each syscall the function that made it, from
+//!     `traces/annotated/` (src/annotated.rs).
+//! - `book-preprocessor index [--check] [SOURCE]`: regenerates (or, with `--check`, compares)
 //!   book/coverage/libevent-functions.txt from an unpacked libevent 2.1.12 (`just libevent-index`).
 
 use std::fs;
@@ -13,14 +17,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use minievent_booklint::libevent_c::{self, Index};
+use minievent_booklint::annotated;
+use minievent_booklint::libevent_c;
 use serde_json::Value;
 
-/// libevent's C beside the book's Rust: an mdBook preprocessor, and the function index it reads.
+/// The book's mdBook preprocessor (libevent's C beside the Rust; annotated traces), and the
+/// libevent function index it reads.
 #[derive(Parser, Debug)]
 #[command(
-    name = "libevent-c",
-    after_help = "mdBook runs it with no command (book.toml's [preprocessor.libevent-c]).\n\
+    name = "book-preprocessor",
+    after_help = "mdBook runs it with no command (book.toml's [preprocessor.minievent]).\n\
                   Example: just libevent-src && just libevent-index --check"
 )]
 struct Cli {
@@ -63,13 +69,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {
-            eprintln!("libevent-c: {why}");
+            eprintln!("book-preprocessor: {why}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// `libevent-c index`.
+/// `book-preprocessor index`.
 fn index(book: &Path, source: &Path, check: bool) -> Result<(), String> {
     let fresh = libevent_c::render_index(&libevent_c::index_source(source)?);
     let path = book.join(libevent_c::INDEX);
@@ -85,14 +91,14 @@ fn index(book: &Path, source: &Path, check: bool) -> Result<(), String> {
             ));
         }
         println!(
-            "libevent-c: {} matches {} ({functions} functions)",
+            "book-preprocessor: {} matches {} ({functions} functions)",
             path.display(),
             source.display()
         );
     } else {
         fs::write(&path, fresh).map_err(|e| format!("{}: {e}", path.display()))?;
         println!(
-            "libevent-c: wrote {} ({functions} functions)",
+            "book-preprocessor: wrote {} ({functions} functions)",
             path.display()
         );
     }
@@ -124,29 +130,33 @@ fn preprocess() -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("..").join(libevent_c::SOURCE_DIR));
     let source = source.join("event.c").is_file().then_some(source);
-    expand_chapters(&mut book, &index, source.as_deref());
+    let repo = root.join("..");
+    expand_chapters(&mut book, &|content| {
+        annotated::expand(
+            &repo,
+            &libevent_c::expand(&index, source.as_deref(), content),
+        )
+    });
     let out = serde_json::to_string(&book).map_err(|e| format!("writing the book: {e}"))?;
     io::stdout()
         .write_all(out.as_bytes())
         .map_err(|e| format!("writing the book: {e}"))
 }
 
-/// Walks mdBook's book (any nesting of items and sub-items) and expands each chapter's content.
-fn expand_chapters(value: &mut Value, index: &Index, source: Option<&Path>) {
+/// Walks mdBook's book (any nesting of items and sub-items) and rewrites each chapter's content.
+fn expand_chapters(value: &mut Value, rewrite: &dyn Fn(&str) -> String) {
     match value {
         Value::Object(map) => {
             if let Some(Value::Object(chapter)) = map.get_mut("Chapter")
                 && let Some(Value::String(content)) = chapter.get_mut("content")
             {
-                *content = libevent_c::expand(index, source, content);
+                *content = rewrite(content);
             }
             for v in map.values_mut() {
-                expand_chapters(v, index, source);
+                expand_chapters(v, rewrite);
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| expand_chapters(v, index, source)),
+        Value::Array(items) => items.iter_mut().for_each(|v| expand_chapters(v, rewrite)),
         _ => {}
     }
 }
