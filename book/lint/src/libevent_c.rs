@@ -38,9 +38,11 @@ pub struct Function {
     pub last: usize,
 }
 
-/// The top-level function definitions of one C file, in order.
+/// The top-level definitions of one C file, in order: its functions, and its initialised
+/// variables (libevent's tables such as `eventops` and `epollops`, and statics such as
+/// `evsig_base`), which the book cites the same way.
 ///
-/// libevent is written in BSD style, and this reads that style: a definition is a `{` at
+/// libevent is written in BSD style, and this reads that style: a function is a `{` at
 /// nesting depth 0 whose preceding declaration text has a `(` and no `=` (so `struct x {` and
 /// `... = {` initialisers are not functions); the name is the identifier before the parameter
 /// list. Comments, string and character literals and preprocessor lines are skipped, and each
@@ -95,6 +97,7 @@ pub fn functions(c: &str) -> Vec<Function> {
             } else if b == b'{' {
                 if depth == 0 {
                     open = function_name(&signature)
+                        .or_else(|| variable_name(&signature))
                         .map(|(name, start)| (name, signature_lines[start]));
                 }
                 depth += 1;
@@ -113,6 +116,13 @@ pub fn functions(c: &str) -> Vec<Function> {
                 }
             } else if depth == 0 {
                 if b == b';' {
+                    if let Some((name, start)) = variable_name(&signature) {
+                        out.push(Function {
+                            name,
+                            first: signature_lines[start],
+                            last: n,
+                        });
+                    }
                     signature.clear();
                     signature_lines.clear();
                 } else if !b.is_ascii_whitespace() || !signature.is_empty() {
@@ -128,6 +138,28 @@ pub fn functions(c: &str) -> Vec<Function> {
         }
     }
     out
+}
+
+/// The name an initialised top-level variable's declaration defines (`static const struct
+/// eventop *eventops[] = {`, `static struct event_base *evsig_base = NULL`): the identifier
+/// before the `=` (and its array brackets), when no `(` comes before the `=`; and where the
+/// declaration starts.
+fn variable_name(signature: &str) -> Option<(String, usize)> {
+    let head = &signature[..signature.find('=')?];
+    if head.contains('(') || head.trim_start().starts_with("extern") {
+        return None;
+    }
+    let head = head.trim_end();
+    let head = head.split('[').next().unwrap_or(head).trim_end();
+    let name: String = head
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| (name, 0))
 }
 
 /// The name a declaration text defines, if it is a function's: the identifier before its last
@@ -442,6 +474,7 @@ mod tests {
 static const struct eventop epollops = {
 	"epoll", epoll_init,
 };
+static struct event_base *evsig_base = NULL;
 
 struct fdinfo {
 	int x;
@@ -481,14 +514,24 @@ void f(void);
             found,
             vec![
                 Function {
+                    name: "epollops".into(),
+                    first: 6,
+                    last: 8
+                },
+                Function {
+                    name: "evsig_base".into(),
+                    first: 9,
+                    last: 9
+                },
+                Function {
                     name: "epoll_apply_one_change".into(),
-                    first: 14,
-                    last: 30
+                    first: 15,
+                    last: 31
                 },
                 Function {
                     name: "min_heap_push_".into(),
-                    first: 33,
-                    last: 36
+                    first: 34,
+                    last: 37
                 },
             ]
         );
@@ -548,11 +591,11 @@ void f(void);
         fs::write(dir.join("epoll.c"), C).unwrap();
         let index = index_source(&dir).err();
         assert!(index.unwrap().contains("no event.c"));
-        let index = parse_index("epoll.c epoll_apply_one_change 14 30\n").unwrap();
+        let index = parse_index("epoll.c epoll_apply_one_change 15 31\n").unwrap();
         let page = "before\n{{#libevent epoll.c:epoll_apply_one_change}}\nafter";
         let linked = expand(&index, None, page);
         assert!(
-            linked.contains(&format!("{TAG_URL}/epoll.c#L14-L30")),
+            linked.contains(&format!("{TAG_URL}/epoll.c#L15-L31")),
             "{linked}"
         );
         assert!(!linked.contains("```c"));

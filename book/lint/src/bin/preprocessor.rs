@@ -91,14 +91,14 @@ fn index(book: &Path, source: &Path, check: bool) -> Result<(), String> {
             ));
         }
         println!(
-            "book-preprocessor: {} matches {} ({functions} functions)",
+            "book-preprocessor: {} matches {} ({functions} definitions)",
             path.display(),
             source.display()
         );
     } else {
         fs::write(&path, fresh).map_err(|e| format!("{}: {e}", path.display()))?;
         println!(
-            "book-preprocessor: wrote {} ({functions} functions)",
+            "book-preprocessor: wrote {} ({functions} definitions)",
             path.display()
         );
     }
