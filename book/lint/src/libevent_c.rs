@@ -94,6 +94,10 @@ pub fn functions(c: &str) -> Vec<Function> {
                 while j < bytes.len() && bytes[j] != b {
                     j += if bytes[j] == b'\\' { 2 } else { 1 };
                 }
+            } else if b == b'{' && depth == 0 && signature.trim() == "extern" {
+                // `extern "C" {` around a header (the string is skipped): not a nesting level.
+                signature.clear();
+                signature_lines.clear();
             } else if b == b'{' {
                 if depth == 0 {
                     open = function_name(&signature)
@@ -467,6 +471,7 @@ mod tests {
     use super::*;
 
     const C: &str = r#"/* a { comment } with braces */
+extern "C" {
 #include <stdio.h>
 #define X(a) \
 	do { a } while (0)
@@ -505,6 +510,7 @@ int min_heap_push_(min_heap_t* s, struct event* e)
 }
 
 void f(void);
+}
 "#;
 
     #[test]
@@ -515,23 +521,23 @@ void f(void);
             vec![
                 Function {
                     name: "epollops".into(),
-                    first: 6,
-                    last: 8
-                },
-                Function {
-                    name: "evsig_base".into(),
-                    first: 9,
+                    first: 7,
                     last: 9
                 },
                 Function {
+                    name: "evsig_base".into(),
+                    first: 10,
+                    last: 10
+                },
+                Function {
                     name: "epoll_apply_one_change".into(),
-                    first: 15,
-                    last: 31
+                    first: 16,
+                    last: 32
                 },
                 Function {
                     name: "min_heap_push_".into(),
-                    first: 34,
-                    last: 37
+                    first: 35,
+                    last: 38
                 },
             ]
         );
@@ -591,11 +597,11 @@ void f(void);
         fs::write(dir.join("epoll.c"), C).unwrap();
         let index = index_source(&dir).err();
         assert!(index.unwrap().contains("no event.c"));
-        let index = parse_index("epoll.c epoll_apply_one_change 15 31\n").unwrap();
+        let index = parse_index("epoll.c epoll_apply_one_change 16 32\n").unwrap();
         let page = "before\n{{#libevent epoll.c:epoll_apply_one_change}}\nafter";
         let linked = expand(&index, None, page);
         assert!(
-            linked.contains(&format!("{TAG_URL}/epoll.c#L15-L31")),
+            linked.contains(&format!("{TAG_URL}/epoll.c#L16-L32")),
             "{linked}"
         );
         assert!(!linked.contains("```c"));
