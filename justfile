@@ -161,7 +161,7 @@ zh-update: _zh-tools
     #!/usr/bin/env bash
     set -euo pipefail
     just _zh-pot book/po
-    msgmerge --quiet --update --backup=none --no-wrap book/po/zh-CN.po book/po/messages.pot
+    msgmerge --quiet --update --backup=none --previous --no-wrap book/po/zh-CN.po book/po/messages.pot
     msgfmt --statistics --output-file=/dev/null book/po/zh-CN.po
 
 # Check the Chinese edition is complete: every message of the current English chapters translated in book/po/zh-CN.po, none fuzzy
@@ -219,7 +219,7 @@ labs:
 hint N *FLAGS:
     @cargo run -q -p minievent-labs -- hint {{N}} {{FLAGS}}
 
-# Everything CI checks: format, lints, tests, re-recorded libevent traces, the book, the labs
+# Everything CI checks: format, lints, tests, re-recorded libevent traces, the book in both editions, the labs
 ci:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
@@ -231,4 +231,5 @@ ci:
     just check-reference
     cargo run -q -p minievent-booklint -- book
     cargo run -q -p minievent-booklint --bin api-coverage -- book --check
+    just zh-check
     bash book/check-browser.sh
