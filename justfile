@@ -6,6 +6,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # The C reference programs and their build flags (traces/reference/README.md).
 reference_cflags := "-O2 -Wall -Wextra -Werror"
 
+# The Chinese edition's build (book/po/README.md): the language mdbook-gettext translates into, and the book's title.
+zh_env := "MDBOOK_BOOK__LANGUAGE=zh-CN MDBOOK_BOOK__TITLE='minievent：libevent 的事件循环，深入到系统调用'"
+
 # List the recipes
 default:
     @just --list --unsorted
@@ -26,11 +29,11 @@ serve LANG="":
     en=target/book-serve/en; zh=target/book-serve/zh-CN
     mkdir -p "$en" "$zh"
     mdbook build book -d "$en"
-    MDBOOK_BOOK__LANGUAGE=zh-CN mdbook build book -d "$zh"
+    env {{zh_env}} mdbook build book -d "$zh"
     pids=()
     trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
     mdbook watch book -d "$en" & pids+=($!)
-    MDBOOK_BOOK__LANGUAGE=zh-CN mdbook watch book -d "$zh" & pids+=($!)
+    env {{zh_env}} mdbook watch book -d "$zh" & pids+=($!)
     echo "serve: English at http://localhost:3000/, 中文 at http://localhost:3000/zh-CN/ (Ctrl-C stops)"
     python3 - "$en" "$zh" <<'PY'
     import functools, http.server, os, sys
@@ -57,7 +60,7 @@ book LANG="":
     esac
     just _zh-tools
     mdbook build book
-    MDBOOK_BOOK__LANGUAGE=zh-CN mdbook build book -d target/book/zh-CN
+    env {{zh_env}} mdbook build book -d target/book/zh-CN
 
 # Run the test suite: the library, the trace snapshots, the parity checks with libevent — and, with libevent-dev installed, the tests that run the walk-through post's C servers
 test:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The book in a real browser, both editions: build the English book into target/book and the
-# Chinese one (book/po/zh-CN.po, through mdbook-gettext) into target/book/zh-CN, as `just book zh`
-# does; serve them on a loopback port, open every page listed in book/src/SUMMARY.md in each
+# Chinese one (book/po/zh-CN.po, through mdbook-gettext) into target/book/zh-CN with `just book zh`,
+# serve them on a loopback port, open every page listed in book/src/SUMMARY.md in each
 # edition in headless Chromium, and check what a reader would see:
 #
 #   - the page's title (the <title> mdBook writes from SUMMARY.md — in the Chinese edition, the
@@ -17,7 +17,7 @@
 # target/book-screenshots/zh-CN/NAME.png (Chinese) for people to look at.
 # Exits non-zero naming each page that fails.
 #
-# Needs mdbook, mdbook-gettext (mdbook-i18n-helpers), python3 and Debian's chromium
+# Needs just, mdbook, mdbook-gettext (mdbook-i18n-helpers), python3 and Debian's chromium
 # (`apt-get install -y chromium`).
 
 set -euo pipefail
@@ -25,10 +25,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-for tool in mdbook mdbook-gettext python3 chromium; do
+for tool in just mdbook mdbook-gettext python3 chromium; do
     if ! command -v "$tool" >/dev/null; then
         case $tool in
             chromium) hint="apt-get install -y chromium" ;;
+            just) hint="cargo install --locked just" ;;
             mdbook) hint="cargo install --locked mdbook@0.5.4" ;;
             mdbook-gettext) hint="cargo install --locked mdbook-i18n-helpers@0.4.0" ;;
             *) hint="apt-get install -y python3" ;;
@@ -48,19 +49,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The English edition first: its build empties target/book, the Chinese edition's folder included.
-build() {
-    local what=$1; shift
-    echo "check-browser: building the $what"
-    local log="$work/build.log"
-    "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "check-browser: building the $what failed" >&2; exit 1; }
-    if grep -E '(WARN|ERROR)' "$log" >&2; then
-        echo "check-browser: building the $what printed warnings or errors (above)" >&2
-        exit 1
-    fi
-}
-build "book" mdbook build book
-build "Chinese edition" env MDBOOK_BOOK__LANGUAGE=zh-CN mdbook build book -d "$out_dir/zh-CN"
+echo "check-browser: building the book, both editions (just book zh)"
+build_log="$work/build.log"
+just book zh >"$build_log" 2>&1 || { cat "$build_log" >&2; echo "check-browser: just book zh failed" >&2; exit 1; }
+if grep -E '(WARN|ERROR)' "$build_log" >&2; then
+    echo "check-browser: just book zh printed warnings or errors (above)" >&2
+    exit 1
+fi
 rm -rf "$shots"
 mkdir -p "$shots/zh-CN"
 
