@@ -6,17 +6,61 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # The C reference programs and their build flags (traces/reference/README.md).
 reference_cflags := "-O2 -Wall -Wextra -Werror"
 
+# The Chinese edition's build (book/po/README.md): the language mdbook-gettext translates into, and the book's title.
+zh_env := "MDBOOK_BOOK__LANGUAGE=zh-CN MDBOOK_BOOK__TITLE='minievent：libevent 的事件循环，深入到系统调用'"
+
 # List the recipes
 default:
     @just --list --unsorted
 
-# Read the book at http://localhost:3000, rebuilt whenever book/, src/, labs/ or traces/ change
-serve:
-    @mdbook serve book
+# Read the book at http://localhost:3000, rebuilt whenever book/, src/, labs/ or traces/ change; `just serve zh` serves both editions, the Chinese one at http://localhost:3000/zh-CN/
+serve LANG="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case "{{LANG}}" in
+        "") exec mdbook serve book ;;
+        zh) ;;
+        *) echo "error: there is no '{{LANG}}' edition: 'just serve' for English, 'just serve zh' for Chinese (中文)" >&2; exit 1 ;;
+    esac
+    just _zh-tools
+    # Each edition rebuilt into its own folder by `mdbook watch` (an English rebuild empties its
+    # folder, so zh-CN/ cannot live inside it here); one server shows them as `just book zh` lays
+    # them out: English at /, Chinese at /zh-CN/. No live reload: refresh the page.
+    en=target/book-serve/en; zh=target/book-serve/zh-CN
+    mkdir -p "$en" "$zh"
+    mdbook build book -d "$en"
+    env {{zh_env}} mdbook build book -d "$zh"
+    pids=()
+    trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+    mdbook watch book -d "$en" & pids+=($!)
+    env {{zh_env}} mdbook watch book -d "$zh" & pids+=($!)
+    echo "serve: English at http://localhost:3000/, 中文 at http://localhost:3000/zh-CN/ (Ctrl-C stops)"
+    python3 - "$en" "$zh" <<'PY'
+    import functools, http.server, os, sys
+    en, zh = (os.path.abspath(d) for d in sys.argv[1:3])
+    class Editions(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path):
+            if path == "/zh-CN" or path.startswith("/zh-CN/"):
+                self.directory = zh
+                path = path[len("/zh-CN"):] or "/"
+            return super().translate_path(path)
+        def log_message(self, *args):
+            pass
+    http.server.ThreadingHTTPServer(("127.0.0.1", 3000), functools.partial(Editions, directory=en)).serve_forever()
+    PY
 
-# Build the book into target/book (what `serve` shows)
-book:
-    @mdbook build book
+# Build the book into target/book (what `serve` shows); `just book zh` adds the Chinese edition in target/book/zh-CN
+book LANG="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case "{{LANG}}" in
+        "") exec mdbook build book ;;
+        zh) ;;
+        *) echo "error: there is no '{{LANG}}' edition: 'just book' for English, 'just book zh' for Chinese (中文)" >&2; exit 1 ;;
+    esac
+    just _zh-tools
+    mdbook build book
+    env {{zh_env}} mdbook build book -d target/book/zh-CN
 
 # Run the test suite: the library, the trace snapshots, the parity checks with libevent — and, with libevent-dev installed, the tests that run the walk-through post's C servers
 test:
@@ -128,6 +172,57 @@ libevent-index *FLAGS:
 coverage *FLAGS:
     @cargo run -q -p minievent-booklint --bin api-coverage -- book {{FLAGS}}
 
+# Regenerate book/po/messages.pot from the English chapters and merge it into book/po/zh-CN.po: changed paragraphs become fuzzy, new ones untranslated (then edit zh-CN.po; `just zh-check` counts what is left)
+zh-update: _zh-tools
+    #!/usr/bin/env bash
+    set -euo pipefail
+    just _zh-pot book/po
+    msgmerge --quiet --update --backup=none --previous --no-wrap book/po/zh-CN.po book/po/messages.pot
+    msgfmt --statistics --output-file=/dev/null book/po/zh-CN.po
+
+# Check the Chinese edition is complete: every message of the current English chapters translated in book/po/zh-CN.po, none fuzzy
+zh-check: _zh-tools
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    just _zh-pot "$tmp"
+    msgmerge --quiet --no-wrap --output-file="$tmp/zh-CN.po" book/po/zh-CN.po "$tmp/messages.pot"
+    stats=$(LC_ALL=C msgfmt --statistics --output-file=/dev/null "$tmp/zh-CN.po" 2>&1)
+    count() { grep -oE "[0-9]+ $1" <<<"$stats" | grep -oE '^[0-9]+' || echo 0; }
+    translated=$(count "translated message"); fuzzy=$(count "fuzzy translation"); untranslated=$(count "untranslated message")
+    if [ "$fuzzy" != 0 ] || [ "$untranslated" != 0 ]; then
+        echo "error: the Chinese edition is behind the English one: $fuzzy fuzzy and $untranslated untranslated of $((translated + fuzzy + untranslated)) messages" >&2
+        echo "       run 'just zh-update' (mdbook-xgettext, then msgmerge into book/po/zh-CN.po), translate the empty msgstr entries" >&2
+        echo "       and fix the ones marked '#, fuzzy' (then delete that mark) in book/po/zh-CN.po; book/po/README.md has the terms" >&2
+        exit 1
+    fi
+    if ! cmp -s <(grep -v '^"POT-Creation-Date' book/po/messages.pot) <(grep -v '^"POT-Creation-Date' "$tmp/messages.pot"); then
+        echo "error: book/po/messages.pot is not the one the English chapters give: run 'just zh-update' and commit it" >&2
+        exit 1
+    fi
+    echo "zh-check: all $translated messages of the Chinese edition translated, none fuzzy"
+
+# Extract the English book's messages into DIR/messages.pot (mdbook-xgettext, `{{#include}}` lines unexpanded, as mdbook-gettext sees them)
+_zh-pot DIR:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    MDBOOK_BUILD__USE_DEFAULT_PREPROCESSORS=false \
+    MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' \
+        mdbook build book -d "$(realpath -m "{{DIR}}")" >/dev/null 2>"{{DIR}}/xgettext.log" \
+        || { cat "{{DIR}}/xgettext.log" >&2; echo "error: mdbook-xgettext failed (above)" >&2; exit 1; }
+    rm -f "{{DIR}}/xgettext.log"
+
+# The Chinese edition's tools: mdbook-i18n-helpers (mdbook-gettext, mdbook-xgettext) and GNU gettext (msgmerge, msgfmt)
+_zh-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v mdbook-gettext >/dev/null || ! command -v mdbook-xgettext >/dev/null; then
+        echo "error: mdbook-gettext is not installed: run 'cargo install --locked mdbook-i18n-helpers@0.4.0' (0.4 is the release for mdbook 0.5)" >&2; exit 1
+    fi
+    if ! command -v msgmerge >/dev/null || ! command -v msgfmt >/dev/null; then
+        echo "error: GNU gettext is not installed: run 'apt-get install gettext' (msgmerge and msgfmt)" >&2; exit 1
+    fi
+
 # Do lab N: build and test your file in labs/, and say what to read next
 lab N:
     @cargo run -q -p minievent-labs -- lab {{N}}
@@ -140,7 +235,7 @@ labs:
 hint N *FLAGS:
     @cargo run -q -p minievent-labs -- hint {{N}} {{FLAGS}}
 
-# Everything CI checks: format, lints, tests, re-recorded libevent traces, the book, the labs
+# Everything CI checks: format, lints, tests, re-recorded libevent traces, the book in both editions, the labs
 ci:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
@@ -154,4 +249,5 @@ ci:
     just annotate --check
     if [ -f libevent-src/libevent-2.1.12-stable/event.c ]; then just libevent-index --check; else echo "note: libevent-src/ absent: the function index was checked by booklint only (just libevent-src, then just libevent-index --check)"; fi
     cargo run -q -p minievent-booklint --bin api-coverage -- book --check
+    just zh-check
     bash book/check-browser.sh
