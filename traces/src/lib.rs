@@ -7,7 +7,8 @@
 //! ```text
 //! record  (record.rs)     strace -f -qq -e signal=none -e trace=SET -o FILE PROGRAM ARGS
 //!                         with only fds 0-2 open, a clean EVENT_* environment, a deadline;
-//!                         for the echo scenarios the lock-step client (client.rs) drives the server
+//!                         for the echo scenarios the lock-step client (client.rs) drives the server;
+//!                         for the client scenario the echo peer (peer.rs) serves the program
 //! parse   (parse.rs)      every line through strace-parse -> Event { pid, Call { name, args, result } }
 //! normalize (normalize.rs) start at the banner; drop exit; ADDR, PORT, T; collapse repeated timeouts
 //! render  (render.rs)     `name(arg, arg) = result`, one per line
@@ -45,6 +46,7 @@ mod error;
 pub mod load;
 pub mod normalize;
 pub mod parse;
+pub mod peer;
 pub mod record;
 pub mod recorded;
 pub mod render;
@@ -86,9 +88,14 @@ pub struct Trace {
 /// no banner. After a parse or banner error strace's output file is left in place (its path
 /// is in the error); otherwise it is removed.
 pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
-    let port = match scenario.client {
-        Some(Client::EchoSession) => Some(client::free_port()?),
-        None => None,
+    let peer = match scenario.client {
+        Some(Client::EchoPeer) => Some(peer::EchoPeer::listen(scenario.args)?),
+        _ => None,
+    };
+    let port = match (scenario.client, &peer) {
+        (Some(Client::EchoSession), _) => Some(client::free_port()?),
+        (_, Some(peer)) => Some(peer.port),
+        _ => None,
     };
     let mut args: Vec<String> = scenario.args.iter().map(|a| a.to_string()).collect();
     if let Some(port) = port {
@@ -105,14 +112,19 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
         trace_set: scenario.trace_set.syscalls(),
         deadline: record::DEADLINE,
     };
-    let recording = match (scenario.client, port) {
-        (Some(Client::EchoSession), Some(port)) => {
+    let recording = match (scenario.client, port, peer) {
+        (Some(Client::EchoSession), Some(port), _) => {
             record::record(&spec, |running| client::echo_session(port, running))?
         }
+        (_, _, Some(peer)) => record::record(&spec, |running| peer.serve(running))?,
         _ => record::record(&spec, |_| Ok(()))?,
     };
 
-    let expected = scenario.client.map(|_| libc::SIGTERM);
+    // The echo session ends its server with SIGTERM; every other program exits by itself.
+    let expected = match scenario.client {
+        Some(Client::EchoSession) => Some(libc::SIGTERM),
+        _ => None,
+    };
     if let Some(signal) = recording.killed_by
         && Some(signal) != expected
     {
