@@ -93,7 +93,7 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
         _ => None,
     };
     let port = match (scenario.client, &peer) {
-        (Some(Client::EchoSession), _) => Some(client::free_port()?),
+        (Some(Client::EchoSession | Client::Refused), _) => Some(client::free_port()?),
         (_, Some(peer)) => Some(peer.port),
         _ => None,
     };
@@ -111,6 +111,7 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
             .collect(),
         trace_set: scenario.trace_set.syscalls(),
         deadline: record::DEADLINE,
+        exit_code: Client::exit_code(scenario.client),
     };
     let recording = match (scenario.client, port, peer) {
         (Some(Client::EchoSession), Some(port), _) => {

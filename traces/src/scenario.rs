@@ -81,6 +81,21 @@ pub enum Client {
     /// after its arguments (the lines it sends); the harness listens on P, echoes what the
     /// program sends, and the program exits by itself.
     EchoPeer,
+    /// Nobody: the program is a client, started with `--port P` after its arguments, where P is
+    /// a free port nobody listens on. Its connect is refused, and it exits with status 1 (see
+    /// [`Client::exit_code`]).
+    Refused,
+}
+
+impl Client {
+    /// The exit status that is success for a program driven this way: 1 for a client whose
+    /// connection is refused (it could not do its job, and says so), otherwise 0.
+    pub fn exit_code(client: Option<Client>) -> i32 {
+        match client {
+            Some(Client::Refused) => 1,
+            _ => 0,
+        }
+    }
 }
 
 /// One scenario of `traces/SCENARIOS.md`.
@@ -102,7 +117,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static BASE_SCENARIOS: [Scenario; 33] = [
+static BASE_SCENARIOS: [Scenario; 36] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -280,6 +295,39 @@ static BASE_SCENARIOS: [Scenario; 33] = [
         description: "On select: the client connects (EINPROGRESS), select waits for the \
                       socket to be writable, getsockopt(SO_ERROR) reads 0, both lines go in \
                       one writev and the echo comes back in one readv.",
+    },
+    Scenario {
+        name: "echo-client-refused",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "A connect that is refused: connect fails with EINPROGRESS and the write \
+                      event is added; epoll_wait reports EPOLLOUT with EPOLLERR and EPOLLHUP, \
+                      getsockopt(SO_ERROR) reads ECONNREFUSED, both events are deleted, the \
+                      event callback gets BEV_EVENT_ERROR and says why on stderr, and \
+                      bufferevent_free closes the socket; the client exits with status 1.",
+    },
+    Scenario {
+        name: "echo-client-refused-poll",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "On poll: a refused connect; poll reports POLLOUT with POLLERR and \
+                      POLLHUP, getsockopt(SO_ERROR) reads ECONNREFUSED, BEV_EVENT_ERROR, close.",
+    },
+    Scenario {
+        name: "echo-client-refused-select",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "On select: a refused connect; select reports the socket writable, \
+                      getsockopt(SO_ERROR) reads ECONNREFUSED, BEV_EVENT_ERROR, close.",
     },
     Scenario {
         name: "timers-pure",
@@ -465,7 +513,7 @@ pub fn runs_on_epoll(s: &Scenario) -> bool {
 /// client, with `EVENT_EPOLL_USE_CHANGELIST=1` added to the environment of both programs (so
 /// libevent's `epoll_init` picks `epollops_changelist`, and minievent's base its
 /// `EpollChangelist`). The name, environment and description are made once and live as long as
-/// the process (leaked: there are 17 of them).
+/// the process (leaked: there are 18 of them).
 fn changelist_variant(s: &Scenario) -> Scenario {
     let name: &'static str = Box::leak(format!("{}{CHANGELIST_SUFFIX}", s.name).into_boxed_str());
     let mut env = s.env.to_vec();
@@ -591,14 +639,15 @@ mod tests {
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
              echo-listener, echo-listener-poll, echo-listener-select, echo-client, \
-             echo-client-poll, echo-client-select, timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
+             echo-client-poll, echo-client-select, echo-client-refused, \
+             echo-client-refused-poll, echo-client-refused-select, timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
              timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \
              step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select, \
              step1-changelist, step1-show-method-changelist, step2-changelist, step3-changelist, \
              step4-changelist, step6-changelist, echo-event-changelist, \
              echo-bufferevent-changelist, echo-listener-changelist, echo-client-changelist, \
-             timers-pure-changelist, \
+             echo-client-refused-changelist, timers-pure-changelist, \
              timers-common-changelist, \
              timers-max-dispatch-changelist, timers-pure-precise-changelist, \
              timers-max-dispatch-precise-changelist, step7-changelist, step7-fork-changelist"
@@ -623,7 +672,7 @@ mod tests {
                 assert_eq!(&v.env[..v.env.len() - 1], s.env);
             }
         }
-        assert_eq!(scenarios().len(), base.len() + 17);
+        assert_eq!(scenarios().len(), base.len() + 18);
     }
 
     #[test]

@@ -99,6 +99,9 @@ scenario!(echo_listener_select, "echo-listener-select");
 scenario!(echo_client, "echo-client");
 scenario!(echo_client_poll, "echo-client-poll");
 scenario!(echo_client_select, "echo-client-select");
+scenario!(echo_client_refused, "echo-client-refused");
+scenario!(echo_client_refused_poll, "echo-client-refused-poll");
+scenario!(echo_client_refused_select, "echo-client-refused-select");
 scenario!(timers_pure, "timers-pure");
 scenario!(timers_pure_poll, "timers-pure-poll");
 scenario!(timers_pure_select, "timers-pure-select");
@@ -126,6 +129,10 @@ scenario!(echo_event_changelist, "echo-event-changelist");
 scenario!(echo_bufferevent_changelist, "echo-bufferevent-changelist");
 scenario!(echo_listener_changelist, "echo-listener-changelist");
 scenario!(echo_client_changelist, "echo-client-changelist");
+scenario!(
+    echo_client_refused_changelist,
+    "echo-client-refused-changelist"
+);
 scenario!(timers_pure_changelist, "timers-pure-changelist");
 scenario!(timers_common_changelist, "timers-common-changelist");
 scenario!(
@@ -200,6 +207,9 @@ fn every_scenario_is_tested() {
         "echo-client",
         "echo-client-poll",
         "echo-client-select",
+        "echo-client-refused",
+        "echo-client-refused-poll",
+        "echo-client-refused-select",
         "timers-pure",
         "timers-pure-poll",
         "timers-pure-select",
@@ -227,6 +237,7 @@ fn every_scenario_is_tested() {
         "echo-bufferevent-changelist",
         "echo-listener-changelist",
         "echo-client-changelist",
+        "echo-client-refused-changelist",
         "timers-pure-changelist",
         "timers-common-changelist",
         "timers-max-dispatch-changelist",
