@@ -111,7 +111,7 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
             .collect(),
         trace_set: scenario.trace_set.syscalls(),
         deadline: record::DEADLINE,
-        exit_code: Client::exit_code(scenario.client),
+        exit_code: scenario.exit_code(),
     };
     let recording = match (scenario.client, port, peer) {
         (Some(Client::EchoSession), Some(port), _) => {

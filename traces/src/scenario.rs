@@ -83,19 +83,8 @@ pub enum Client {
     EchoPeer,
     /// Nobody: the program is a client, started with `--port P` after its arguments, where P is
     /// a free port nobody listens on. Its connect is refused, and it exits with status 1 (see
-    /// [`Client::exit_code`]).
+    /// [`Scenario::exit_code`]).
     Refused,
-}
-
-impl Client {
-    /// The exit status that is success for a program driven this way: 1 for a client whose
-    /// connection is refused (it could not do its job, and says so), otherwise 0.
-    pub fn exit_code(client: Option<Client>) -> i32 {
-        match client {
-            Some(Client::Refused) => 1,
-            _ => 0,
-        }
-    }
 }
 
 /// One scenario of `traces/SCENARIOS.md`.
@@ -559,6 +548,15 @@ impl Scenario {
                 name: name.to_string(),
                 valid: scenarios().iter().map(|s| s.name).collect(),
             })
+    }
+
+    /// The exit status that is success for the scenario's program: 1 for a client whose
+    /// connection is refused ([`Client::Refused`]: it could not do its job, and says so), else 0.
+    pub fn exit_code(&self) -> i32 {
+        match self.client {
+            Some(Client::Refused) => 1,
+            _ => 0,
+        }
     }
 
     /// Where cargo builds the minievent program of this scenario (`<target>/debug/PROGRAM`).
