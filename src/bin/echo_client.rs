@@ -33,8 +33,9 @@ usage: echo_client [--port P] LINE...
   -h, --help  print this help and exit
 
 It prints `echo_client: connecting to 127.0.0.1:P` first. Each LINE is sent followed by a
-newline; each line the server sends back is printed on stdout. The client exits 0 once as many lines came back as it sent, 1 if the connection
-fails or ends first, 2 on a bad argument.";
+newline; each line the server sends back is printed on stdout. The client exits 0 once as
+many lines came back as it sent, 1 if the connection fails or ends first, 2 on a bad
+argument.";
 
 /// The port and the lines, or `None` for `--help`.
 fn parse_args(

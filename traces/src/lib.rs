@@ -8,7 +8,8 @@
 //! record  (record.rs)     strace -f -qq -e signal=none -e trace=SET -o FILE PROGRAM ARGS
 //!                         with only fds 0-2 open, a clean EVENT_* environment, a deadline;
 //!                         for the echo scenarios the lock-step client (client.rs) drives the server;
-//!                         for the client scenario the echo peer (peer.rs) serves the program
+//!                         for the client scenarios the echo peer (peer.rs) serves the program
+//!                         (or nobody listens, and its connect is refused)
 //! parse   (parse.rs)      every line through strace-parse -> Event { pid, Call { name, args, result } }
 //! normalize (normalize.rs) start at the banner; drop exit; ADDR, PORT, T; collapse repeated timeouts
 //! render  (render.rs)     `name(arg, arg) = result`, one per line
@@ -83,9 +84,9 @@ pub struct Trace {
 /// returns the normalized trace.
 ///
 /// Fails with a [`TraceError`] saying what to do when strace is missing or may not trace, the
-/// program is missing, exits non-zero, dies of a signal the harness did not send, or does not
-/// finish in time, when a line of strace's output does not parse, and when the program printed
-/// no banner. After a parse or banner error strace's output file is left in place (its path
+/// program is missing, exits with another status than [`Scenario::exit_code`], dies of a
+/// signal the harness did not send, or does not finish in time, when a line of strace's output
+/// does not parse, and when the program printed no banner. After a parse or banner error strace's output file is left in place (its path
 /// is in the error); otherwise it is removed.
 pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
     let peer = match scenario.client {
