@@ -104,7 +104,7 @@ check-reference: _reference-bins
     [ "$status" = 0 ] && echo "traces/libevent: $(ls "$tmp" | wc -l) scenarios re-recorded, all identical"
     exit "$status"
 
-# Build traces/reference/*.c against the installed libevent into target/reference/
+# Build traces/reference/*.c against the installed libevent into target/reference/ (in $CARGO_TARGET_DIR when set)
 _reference-bins:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -114,10 +114,12 @@ _reference-bins:
     if ! pkg-config --exists libevent 2>/dev/null && [ ! -e /usr/include/event2/event.h ]; then
         echo "error: libevent's headers are missing: run 'apt-get install libevent-dev' (the reference programs link real libevent 2.1.12)" >&2; exit 1
     fi
-    mkdir -p target/reference
+    # Where the harness looks for them: $CARGO_TARGET_DIR (relative: from here), else target.
+    out="${CARGO_TARGET_DIR:-target}/reference"
+    mkdir -p "$out"
     for src in traces/reference/*.c; do
         name=$(basename "$src" .c)
-        gcc {{reference_cflags}} -o "target/reference/$name" "$src" -levent
+        gcc {{reference_cflags}} -o "$out/$name" "$src" -levent
     done
 
 # Download libevent 2.1.12's source from Debian's archive and unpack it into libevent-src/ (git-ignored), to read beside the book

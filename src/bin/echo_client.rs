@@ -6,6 +6,11 @@
 //! (`EVBUFFER_EOL_LF`) and printed; once every line came back the client frees its bufferevent
 //! (closing the socket) and the loop ends, with nothing left pending.
 //!
+//! Its first line is the banner `echo_client: connecting to 127.0.0.1:P`, printed before the base
+//! is made: the traced scenario `echo-client` starts there, beside its C twin
+//! traces/reference/echo_client.c (traces/SCENARIOS.md). Each message on stderr is one `write`,
+//! as C's `fprintf(stderr, ...)` makes it, so that a failing connect traces the same too.
+//!
 //! Usage: `echo_client [--port P] LINE...` (default port 5555, on 127.0.0.1); `--help` says more.
 
 mod cli_args;
@@ -15,6 +20,7 @@ use minievent::{
     EolStyle,
 };
 use std::cell::Cell;
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -26,9 +32,10 @@ usage: echo_client [--port P] LINE...
   --port P    connect to 127.0.0.1:P (1..65535; default 5555)
   -h, --help  print this help and exit
 
-Each LINE is sent followed by a newline; each line the server sends back is printed on
-stdout. The client exits 0 once as many lines came back as it sent, 1 if the connection
-fails or ends first, 2 on a bad argument.";
+It prints `echo_client: connecting to 127.0.0.1:P` first. Each LINE is sent followed by a
+newline; each line the server sends back is printed on stdout. The client exits 0 once as
+many lines came back as it sent, 1 if the connection fails or ends first, 2 on a bad
+argument.";
 
 /// The port and the lines, or `None` for `--help`.
 fn parse_args(
@@ -53,18 +60,24 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(why) => {
-            eprintln!("echo_client: {why}\nusage: echo_client [--port P] LINE...");
+            complain(&format!("{why}\nusage: echo_client [--port P] LINE..."));
             return ExitCode::from(2);
         }
     };
+    println!("echo_client: connecting to 127.0.0.1:{port}");
     match run(port, &lines) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("echo_client: {e}");
+            complain(&e.to_string());
             ExitCode::FAILURE
         }
     }
+}
+
+/// `echo_client: MESSAGE` on stderr in one `write` (`eprintln!` makes one per piece).
+fn complain(message: &str) {
+    let _ = std::io::stderr().write_all(format!("echo_client: {message}\n").as_bytes());
 }
 
 // ANCHOR: run
@@ -90,7 +103,7 @@ fn run(port: u16, lines: &[String]) -> minievent::Result<bool> {
         Some(Box::new(|base, bev, what: BevEvent| {
             if what.contains(BEV_EVENT_CONNECTED) {
                 if let Err(e) = bev.enable(base, EV_READ) {
-                    eprintln!("echo_client: {e}");
+                    complain(&e.to_string());
                     let _ = bev.free(base);
                 }
                 return;
@@ -99,9 +112,9 @@ fn run(port: u16, lines: &[String]) -> minievent::Result<bool> {
                 let why = bev
                     .socket_error()
                     .map_or_else(|| format!("{what:?}"), |e| e.to_string());
-                eprintln!("echo_client: {why}");
+                complain(&why);
             } else if what.contains(BEV_EVENT_EOF) {
-                eprintln!("echo_client: the server closed the connection");
+                complain("the server closed the connection");
             }
             let _ = bev.free(base);
         })),

@@ -29,11 +29,17 @@ pub const STEP: Duration = Duration::from_secs(5);
 /// (the server's banner) has the same length on every run (see [`crate::normalize::mask_ports`]).
 pub const MIN_PORT: u16 = 10000;
 
-/// A free TCP port on 127.0.0.1, at least [`MIN_PORT`].
-///
-/// Binds port 0 to let the kernel choose one, closes it, and tries again if it was below
-/// [`MIN_PORT`] (Linux's ephemeral range starts at 32768, so this practically never repeats).
+/// A free TCP port on 127.0.0.1, at least [`MIN_PORT`]: [`listen_local`]'s, closed again.
 pub fn free_port() -> Result<u16, TraceError> {
+    Ok(listen_local()?.1)
+}
+
+/// A socket listening on 127.0.0.1 on a port the kernel chose, at least [`MIN_PORT`], and
+/// that port.
+///
+/// Binds port 0 to let the kernel choose one, and tries again if it was below [`MIN_PORT`]
+/// (Linux's ephemeral range starts at 32768, so this practically never repeats).
+pub fn listen_local() -> Result<(TcpListener, u16), TraceError> {
     for _ in 0..100 {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .map_err(|e| TraceError::io("binding 127.0.0.1:0 to find a free port", e))?;
@@ -42,7 +48,7 @@ pub fn free_port() -> Result<u16, TraceError> {
             .map_err(|e| TraceError::io("reading the port the kernel chose", e))?
             .port();
         if port >= MIN_PORT {
-            return Ok(port);
+            return Ok((listener, port));
         }
     }
     Err(TraceError::Client(format!(
@@ -112,16 +118,16 @@ fn connect(address: SocketAddr, running: &mut Running) -> Result<TcpStream, Trac
 }
 
 /// What [`read_within`] got.
-struct Received {
+pub(crate) struct Received {
     /// The bytes read.
-    bytes: Vec<u8>,
-    /// Whether the server closed its side (end of file).
-    eof: bool,
+    pub(crate) bytes: Vec<u8>,
+    /// Whether the other side closed its side (end of file).
+    pub(crate) eof: bool,
 }
 
 /// Reads until `want` bytes came (or, for `None`, until end of file), end of file, or `within`
 /// has passed; returns what came. Only an I/O error other than the timeout is an error.
-fn read_within(
+pub(crate) fn read_within(
     stream: &mut TcpStream,
     want: Option<usize>,
     within: Duration,
@@ -148,13 +154,13 @@ fn read_within(
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
                 ) => {}
-            Err(e) => return Err(TraceError::io("reading from the echo server", e)),
+            Err(e) => return Err(TraceError::io("reading from the socket", e)),
         }
     }
 }
 
 /// Bytes shown as a Rust-like string literal, e.g. `hello\n`, between backticks.
-fn shown(bytes: &[u8]) -> String {
+pub(crate) fn shown(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "nothing".to_string();
     }

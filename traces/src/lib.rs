@@ -7,7 +7,9 @@
 //! ```text
 //! record  (record.rs)     strace -f -qq -e signal=none -e trace=SET -o FILE PROGRAM ARGS
 //!                         with only fds 0-2 open, a clean EVENT_* environment, a deadline;
-//!                         for the echo scenarios the lock-step client (client.rs) drives the server
+//!                         for the echo scenarios the lock-step client (client.rs) drives the server;
+//!                         for the client scenarios the echo peer (peer.rs) serves the program
+//!                         (or nobody listens, and its connect is refused)
 //! parse   (parse.rs)      every line through strace-parse -> Event { pid, Call { name, args, result } }
 //! normalize (normalize.rs) start at the banner; drop exit; ADDR, PORT, T; collapse repeated timeouts
 //! render  (render.rs)     `name(arg, arg) = result`, one per line
@@ -46,6 +48,7 @@ mod error;
 pub mod load;
 pub mod normalize;
 pub mod parse;
+pub mod peer;
 pub mod record;
 pub mod recorded;
 pub mod render;
@@ -82,9 +85,9 @@ pub struct Trace {
 /// returns the normalized trace.
 ///
 /// Fails with a [`TraceError`] saying what to do when strace is missing or may not trace, the
-/// program is missing, exits non-zero, dies of a signal the harness did not send, or does not
-/// finish in time, when a line of strace's output does not parse, and when the program printed
-/// no banner. After a parse or banner error strace's output file is left in place (its path
+/// program is missing, exits with another status than [`Scenario::exit_code`], dies of a
+/// signal the harness did not send, or does not finish in time, when a line of strace's output
+/// does not parse, and when the program printed no banner. After a parse or banner error strace's output file is left in place (its path
 /// is in the error); otherwise it is removed.
 pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
     run(scenario, program, false).map(|(trace, _)| trace)
@@ -104,9 +107,14 @@ fn run(
     program: &Path,
     stacks: bool,
 ) -> Result<(Trace, Vec<annotate::RawCall>), TraceError> {
-    let port = match scenario.client {
-        Some(Client::EchoSession) => Some(client::free_port()?),
-        None => None,
+    let peer = match scenario.client {
+        Some(Client::EchoPeer) => Some(peer::EchoPeer::listen(scenario.args)?),
+        _ => None,
+    };
+    let port = match (scenario.client, &peer) {
+        (Some(Client::EchoSession | Client::Refused), _) => Some(client::free_port()?),
+        (_, Some(peer)) => Some(peer.port),
+        _ => None,
     };
     let mut args: Vec<String> = scenario.args.iter().map(|a| a.to_string()).collect();
     if let Some(port) = port {
@@ -123,15 +131,21 @@ fn run(
         trace_set: scenario.trace_set.syscalls(),
         deadline: record::DEADLINE,
         stacks,
+        exit_code: scenario.exit_code(),
     };
-    let recording = match (scenario.client, port) {
-        (Some(Client::EchoSession), Some(port)) => {
+    let recording = match (scenario.client, port, peer) {
+        (Some(Client::EchoSession), Some(port), _) => {
             record::record(&spec, |running| client::echo_session(port, running))?
         }
+        (_, _, Some(peer)) => record::record(&spec, |running| peer.serve(running))?,
         _ => record::record(&spec, |_| Ok(()))?,
     };
 
-    let expected = scenario.client.map(|_| libc::SIGTERM);
+    // The echo session ends its server with SIGTERM; every other program exits by itself.
+    let expected = match scenario.client {
+        Some(Client::EchoSession) => Some(libc::SIGTERM),
+        _ => None,
+    };
     if let Some(signal) = recording.killed_by
         && Some(signal) != expected
     {

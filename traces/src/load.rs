@@ -13,6 +13,9 @@
 //! closed). It fails with a clear message on any missing or wrong byte, on a timeout, on a
 //! leaked fd, or when the server died.
 //!
+//! [`non_readers`] measures what clients that send and never read cost a server in memory: its
+//! RSS before they connect and once it has stopped growing.
+//!
 //! [`fd_exhaustion`] runs a server out of fds: started with a low `RLIMIT_NOFILE`, it gets more
 //! clients than it can hold, which connect and wait. While it is saturated, its listener stays
 //! readable and every `accept` fails with EMFILE; the run checks that it does not spin on that
@@ -902,6 +905,156 @@ pub fn fd_exhaustion(
     ))
 }
 // ANCHOR_END: fd_exhaustion
+
+/// The shape of a run of clients that send and never read ([`non_readers`]).
+#[derive(Clone, Debug)]
+pub struct NonReadersConfig {
+    /// How many clients connect.
+    pub clients: usize,
+    /// How much each tries to send.
+    pub size: usize,
+    /// Each client's `SO_RCVBUF`, set before connecting: a small one keeps the echo's TCP
+    /// window small, so what the server cannot send stays in its memory (or is not read).
+    pub rcvbuf: usize,
+    /// The server has stopped growing when neither its RSS nor any client's sending has
+    /// changed for this long.
+    pub quiet: Duration,
+    /// The whole run must end by then.
+    pub deadline: Duration,
+}
+
+impl Default for NonReadersConfig {
+    /// Issue 11's case: 20 clients of 8 MiB each, a 64 KiB receive buffer, quiet for 1 s, within
+    /// 60 s.
+    fn default() -> NonReadersConfig {
+        NonReadersConfig {
+            clients: 20,
+            size: 8 << 20,
+            rcvbuf: 64 << 10,
+            quiet: Duration::from_secs(1),
+            deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a run of non-reading clients measured.
+#[derive(Clone, Debug, Default)]
+pub struct NonReadersReport {
+    /// The server's RSS before the clients connected, in bytes.
+    pub rss_before: u64,
+    /// Its RSS once it had stopped growing, in bytes.
+    pub rss_after: u64,
+    /// How much each client got into its socket (the rest would not go: the server stopped
+    /// reading and the kernel's buffers were full).
+    pub sent: Vec<usize>,
+    /// From the first connect until the server had stopped growing (minus the quiet time).
+    pub settled_after: Duration,
+}
+
+impl NonReadersReport {
+    /// The server's growth per client: `(rss_after - rss_before) / clients`, in bytes.
+    pub fn growth_per_client(&self) -> u64 {
+        let clients = self.sent.len().max(1) as u64;
+        self.rss_after.saturating_sub(self.rss_before) / clients
+    }
+
+    /// The figures in one line.
+    pub fn summary(&self) -> String {
+        let sent: usize = self.sent.iter().sum();
+        let least = self.sent.iter().min().copied().unwrap_or(0);
+        format!(
+            "{} clients sent {} in all (each at least {}) and never read; server RSS {} before, \
+             {} once it stopped growing ({:.1} s): {} per client",
+            self.sent.len(),
+            human(sent as u64),
+            human(least as u64),
+            human(self.rss_before),
+            human(self.rss_after),
+            self.settled_after.as_secs_f64(),
+            human(self.growth_per_client())
+        )
+    }
+}
+
+/// Connects `config.clients` clients to `server`, each with a small receive buffer, and has
+/// each send up to `config.size` bytes without ever reading; waits until the server has stopped
+/// growing — its RSS and every client's sending unchanged for `config.quiet` — and reports its
+/// RSS before and after. A server without back-pressure keeps every byte it reads and cannot
+/// echo; one that stops reading past a bound grows by about that bound per client. Fails when a
+/// client cannot connect or its connection breaks (the server closed it), when the server
+/// dies, or at the deadline, with the figures so far.
+pub fn non_readers(
+    server: &mut Server,
+    config: &NonReadersConfig,
+) -> Result<NonReadersReport, String> {
+    let start = Instant::now();
+    let deadline = start + config.deadline;
+    let mut report = NonReadersReport {
+        rss_before: server.rss().map_err(|e| e.to_string())?,
+        ..NonReadersReport::default()
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, server.port));
+    let mut streams = Vec::with_capacity(config.clients);
+    for id in 0..config.clients {
+        let stream = connect(addr, Some(config.rcvbuf), deadline)
+            .and_then(|s| s.set_nonblocking(true).map(|()| s))
+            .map_err(|e| format!("non-reader {id}: connecting to {addr}: {e}"))?;
+        streams.push(stream);
+    }
+    report.sent = vec![0; config.clients];
+    let chunk = vec![b'x'; 64 << 10];
+    let mut rss = report.rss_before;
+    let mut last_change = Instant::now();
+    loop {
+        let mut changed = false;
+        for (id, stream) in streams.iter_mut().enumerate() {
+            while report.sent[id] < config.size {
+                let n = chunk.len().min(config.size - report.sent[id]);
+                match stream.write(&chunk[..n]) {
+                    Ok(0) => {
+                        return Err(format!("non-reader {id}: the server closed the connection"));
+                    }
+                    Ok(n) => {
+                        report.sent[id] += n;
+                        changed = true;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(format!(
+                            "non-reader {id}: sending after {}: {e} (did the server close it?)",
+                            human(report.sent[id] as u64)
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(how) = server.exited() {
+            return Err(format!(
+                "the server {how} under {} non-readers",
+                config.clients
+            ));
+        }
+        let now_rss = server.rss().map_err(|e| e.to_string())?;
+        if changed || now_rss != rss {
+            rss = now_rss;
+            last_change = Instant::now();
+        } else if last_change.elapsed() >= config.quiet {
+            report.rss_after = rss;
+            report.settled_after = last_change - start;
+            return Ok(report);
+        }
+        if Instant::now() >= deadline {
+            report.rss_after = rss;
+            return Err(format!(
+                "the server was still growing after {} s: {}",
+                config.deadline.as_secs(),
+                report.summary()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// A connection in words: `2.1 MiB, slow reader`.
 fn describe(conn: &Conn) -> String {

@@ -58,6 +58,9 @@ pub struct RecordSpec {
     pub deadline: Duration,
     /// Print each syscall's stack too (`strace -k`), for [`crate::annotate`].
     pub stacks: bool,
+    /// The exit status that is success: 0, or 1 for a client whose connection is meant to fail
+    /// (`echo-client-refused`).
+    pub exit_code: i32,
 }
 
 /// The result of one successful recording.
@@ -125,6 +128,7 @@ pub struct Running {
     program: PathBuf,
     deadline: Instant,
     allowed: Duration,
+    exit_code: i32,
     stdout: Collector,
     stderr: Collector,
     /// strace's exit status, once seen.
@@ -297,7 +301,9 @@ impl Running {
     /// If strace has exited, the error its exit status means (`Ok` for success or a signal).
     fn failure(&self) -> Result<(), TraceError> {
         match self.status {
-            Some(status) => classify_exit(status, &self.program, &self.stderr.text()),
+            Some(status) => {
+                classify_exit(status, self.exit_code, &self.program, &self.stderr.text())
+            }
             None => Ok(()),
         }
     }
@@ -308,22 +314,33 @@ impl Running {
 /// strace exits with its program's exit code, or dies of its program's fatal signal (which is
 /// not an error here: the caller decides whether that signal was expected). Its own failures
 /// print lines starting with `strace: ` on stderr: a refused ptrace says `PTRACE_TRACEME`,
-/// `PTRACE_SEIZE` or `Operation not permitted`.
-pub fn classify_exit(status: ExitStatus, program: &Path, stderr: &str) -> Result<(), TraceError> {
+/// `PTRACE_SEIZE` or `Operation not permitted`. `expected` is the exit status that is success
+/// (0, or the 1 of a client whose connection is meant to fail); any other is the program's
+/// failure.
+pub fn classify_exit(
+    status: ExitStatus,
+    expected: i32,
+    program: &Path,
+    stderr: &str,
+) -> Result<(), TraceError> {
     let Some(code) = status.code() else {
         return Ok(()); // killed by a signal: see Recording::killed_by
     };
-    if code == 0 {
-        return Ok(());
-    }
     let strace_says: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("strace: "))
         .collect();
+    if code == expected && (code == 0 || strace_says.is_empty()) {
+        return Ok(());
+    }
     if strace_says.is_empty() {
+        let status = match expected {
+            0 => format!("exit status {code}"),
+            _ => format!("exit status {code}, where {expected} was expected"),
+        };
         return Err(TraceError::ProgramFailed {
             program: program.to_path_buf(),
-            status: format!("exit status {code}"),
+            status,
             stderr: stderr.to_string(),
         });
     }
@@ -469,6 +486,7 @@ where
         program: spec.program.clone(),
         deadline: Instant::now() + spec.deadline,
         allowed: spec.deadline,
+        exit_code: spec.exit_code,
         stdout: Collector::start(stdout),
         stderr: Collector::start(stderr),
         status: None,
@@ -501,7 +519,7 @@ where
             return Err(e);
         }
     };
-    if let Err(e) = classify_exit(status, &program, &stderr) {
+    if let Err(e) = classify_exit(status, spec.exit_code, &program, &stderr) {
         let _ = fs::remove_file(&output);
         return Err(e);
     }
@@ -554,6 +572,7 @@ mod tests {
             trace_set: "write,close".into(),
             deadline: DEADLINE,
             stacks: false,
+            exit_code: 0,
         }
     }
 
@@ -594,8 +613,13 @@ mod tests {
                       strace: ptrace(PTRACE_TRACEME, ...): Operation not permitted\n\
                       strace: PTRACE_SETOPTIONS: Operation not permitted\n\
                       strace: detach: waitpid(25343): No child processes\n";
-        let err = classify_exit(ExitStatus::from_raw(1 << 8), Path::new("/x/step1"), stderr)
-            .expect_err("strace failed");
+        let err = classify_exit(
+            ExitStatus::from_raw(1 << 8),
+            0,
+            Path::new("/x/step1"),
+            stderr,
+        )
+        .expect_err("strace failed");
         let text = err.to_string();
         assert!(text.contains("--cap-add=SYS_PTRACE"), "{text}");
         assert!(text.contains("kernel.yama.ptrace_scope"), "{text}");
@@ -606,6 +630,7 @@ mod tests {
     fn program_failure_carries_its_stderr() {
         let err = classify_exit(
             ExitStatus::from_raw(1 << 8),
+            0,
             Path::new("/x/step1"),
             "event_base_new failed\n",
         )
@@ -614,7 +639,24 @@ mod tests {
             err.to_string(),
             "/x/step1 failed (exit status 1); its stderr:\n    event_base_new failed"
         );
-        assert!(classify_exit(ExitStatus::from_raw(libc::SIGTERM), Path::new("/x"), "").is_ok());
+        assert!(classify_exit(ExitStatus::from_raw(libc::SIGTERM), 0, Path::new("/x"), "").is_ok());
+    }
+
+    #[test]
+    fn an_expected_exit_status_is_success_and_only_it() {
+        let one = ExitStatus::from_raw(1 << 8);
+        let refused = "echo_client: Connection refused (os error 111)\n";
+        assert!(classify_exit(one, 1, Path::new("/x/echo_client"), refused).is_ok());
+        let err = classify_exit(ExitStatus::from_raw(0), 1, Path::new("/x/echo_client"), "")
+            .expect_err("0 where 1 was expected");
+        assert_eq!(
+            err.to_string(),
+            "/x/echo_client failed (exit status 0, where 1 was expected); its stderr:\n    (empty)"
+        );
+        // strace's own failure exits 1 too: it stays strace's failure.
+        let ptrace = "strace: ptrace(PTRACE_TRACEME, ...): Operation not permitted\n";
+        let err = classify_exit(one, 1, Path::new("/x/echo_client"), ptrace).expect_err("strace");
+        assert!(err.to_string().contains("PTRACE_TRACEME"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum TraceSet {
     Buffer,
     /// [`TraceSet::Loop`] plus `timerfd_settime`, how epoll's precise timer is armed.
     Timerfd,
+    /// [`TraceSet::Buffer`] plus what a connecting client adds: `connect` (`EINPROGRESS`) and
+    /// `getsockopt` (`SO_ERROR`, how the connect ended).
+    Connect,
     /// [`TraceSet::Loop`] plus what signals are made of: `rt_sigaction` (a handler installed
     /// and restored), `kill` and `tgkill` (a signal sent). Not `getpid`: libevent's poll and
     /// select backends call it once at init to seed the random start of their scan (which
@@ -35,6 +38,7 @@ const BASE: &str = "write,close,dup,dup2,dup3,pipe2,socketpair,eventfd2,timerfd_
 const LOOP: &str = "epoll_wait,epoll_pwait,poll,ppoll,select,pselect6,read";
 const NET: &str = "socket,setsockopt,bind,listen,accept,accept4,shutdown";
 const BUFFER: &str = "ioctl,readv,writev";
+const CONNECT: &str = "connect,getsockopt";
 const TIMERFD: &str = "timerfd_settime";
 const SIGNAL: &str = "rt_sigaction,kill,tgkill";
 
@@ -46,18 +50,21 @@ impl TraceSet {
             TraceSet::Loop => format!("{BASE},{LOOP}"),
             TraceSet::Net => format!("{BASE},{LOOP},{NET}"),
             TraceSet::Buffer => format!("{BASE},{LOOP},{NET},{BUFFER}"),
+            TraceSet::Connect => format!("{BASE},{LOOP},{NET},{BUFFER},{CONNECT}"),
             TraceSet::Timerfd => format!("{BASE},{LOOP},{TIMERFD}"),
             TraceSet::Signal => format!("{BASE},{LOOP},{SIGNAL}"),
         }
     }
 
-    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer`, `timerfd` or `signal`.
+    /// The set's name in `SCENARIOS.md`: `base`, `loop`, `net`, `buffer`, `connect`, `timerfd` or
+    /// `signal`.
     pub fn name(self) -> &'static str {
         match self {
             TraceSet::Base => "base",
             TraceSet::Loop => "loop",
             TraceSet::Net => "net",
             TraceSet::Buffer => "buffer",
+            TraceSet::Connect => "connect",
             TraceSet::Timerfd => "timerfd",
             TraceSet::Signal => "signal",
         }
@@ -70,6 +77,14 @@ pub enum Client {
     /// The lock-step echo session (see [`crate::client`]): the program is started with
     /// `--port P`, served one connection, and is killed with SIGTERM once it waits again.
     EchoSession,
+    /// The echo peer (see [`crate::peer`]): the program is a client, started with `--port P`
+    /// after its arguments (the lines it sends); the harness listens on P, echoes what the
+    /// program sends, and the program exits by itself.
+    EchoPeer,
+    /// Nobody: the program is a client, started with `--port P` after its arguments, where P is
+    /// a free port nobody listens on. Its connect is refused, and it exits with status 1 (see
+    /// [`Scenario::exit_code`]).
+    Refused,
 }
 
 /// One scenario of `traces/SCENARIOS.md`.
@@ -91,7 +106,7 @@ pub struct Scenario {
     pub description: &'static str,
 }
 
-static BASE_SCENARIOS: [Scenario; 30] = [
+static BASE_SCENARIOS: [Scenario; 36] = [
     Scenario {
         name: "step1",
         program: "step1",
@@ -233,6 +248,75 @@ static BASE_SCENARIOS: [Scenario; 30] = [
         client: Some(Client::EchoSession),
         description: "On select: the echo server on an evconnlistener serves one client: \
                       accept4 until EAGAIN, then one bufferevent per connection.",
+    },
+    Scenario {
+        name: "echo-client",
+        program: "echo_client",
+        args: &["hello", "world"],
+        env: &[],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::EchoPeer),
+        description: "A client on a connecting bufferevent: socket with SOCK_NONBLOCK, connect \
+                      fails with EINPROGRESS and the write event is added; when the socket is \
+                      writable getsockopt(SO_ERROR) reads 0, BEV_EVENT_CONNECTED enables \
+                      reading, one writev sends both queued lines and EPOLLOUT goes; the echo \
+                      is read with ioctl FIONREAD and readv, each line printed, and \
+                      bufferevent_free closes the socket; with no event left the loop ends.",
+    },
+    Scenario {
+        name: "echo-client-poll",
+        program: "echo_client",
+        args: &["hello", "world"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::EchoPeer),
+        description: "On poll: the client connects (EINPROGRESS), poll waits for POLLOUT, \
+                      getsockopt(SO_ERROR) reads 0, both lines go in one writev and the echo \
+                      comes back in one readv.",
+    },
+    Scenario {
+        name: "echo-client-select",
+        program: "echo_client",
+        args: &["hello", "world"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::EchoPeer),
+        description: "On select: the client connects (EINPROGRESS), select waits for the \
+                      socket to be writable, getsockopt(SO_ERROR) reads 0, both lines go in \
+                      one writev and the echo comes back in one readv.",
+    },
+    Scenario {
+        name: "echo-client-refused",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "A connect that is refused: connect fails with EINPROGRESS and the write \
+                      event is added; epoll_wait reports EPOLLOUT with EPOLLERR and EPOLLHUP, \
+                      getsockopt(SO_ERROR) reads ECONNREFUSED, both events are deleted, the \
+                      event callback gets BEV_EVENT_ERROR and says why on stderr, and \
+                      bufferevent_free closes the socket; the client exits with status 1.",
+    },
+    Scenario {
+        name: "echo-client-refused-poll",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[("EVENT_NOEPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "On poll: a refused connect; poll reports POLLOUT with POLLERR and \
+                      POLLHUP, getsockopt(SO_ERROR) reads ECONNREFUSED, BEV_EVENT_ERROR, close.",
+    },
+    Scenario {
+        name: "echo-client-refused-select",
+        program: "echo_client",
+        args: &["hello"],
+        env: &[("EVENT_NOEPOLL", "1"), ("EVENT_NOPOLL", "1")],
+        trace_set: TraceSet::Connect,
+        client: Some(Client::Refused),
+        description: "On select: a refused connect; select reports the socket writable, \
+                      getsockopt(SO_ERROR) reads ECONNREFUSED, BEV_EVENT_ERROR, close.",
     },
     Scenario {
         name: "timers-pure",
@@ -418,7 +502,7 @@ pub fn runs_on_epoll(s: &Scenario) -> bool {
 /// client, with `EVENT_EPOLL_USE_CHANGELIST=1` added to the environment of both programs (so
 /// libevent's `epoll_init` picks `epollops_changelist`, and minievent's base its
 /// `EpollChangelist`). The name, environment and description are made once and live as long as
-/// the process (leaked: there are 15 of them).
+/// the process (leaked: there are 18 of them).
 fn changelist_variant(s: &Scenario) -> Scenario {
     let name: &'static str = Box::leak(format!("{}{CHANGELIST_SUFFIX}", s.name).into_boxed_str());
     let mut env = s.env.to_vec();
@@ -464,6 +548,15 @@ impl Scenario {
                 name: name.to_string(),
                 valid: scenarios().iter().map(|s| s.name).collect(),
             })
+    }
+
+    /// The exit status that is success for the scenario's program: 1 for a client whose
+    /// connection is refused ([`Client::Refused`]: it could not do its job, and says so), else 0.
+    pub fn exit_code(&self) -> i32 {
+        match self.client {
+            Some(Client::Refused) => 1,
+            _ => 0,
+        }
     }
 
     /// Where cargo builds the minievent program of this scenario (`<target>/debug/PROGRAM`).
@@ -543,14 +636,16 @@ mod tests {
             err.to_string(),
             "unknown scenario `step9`; the scenarios are: step1, step1-poll, step1-select, \
              step1-show-method, step2, step3, step4, step6, echo-event, echo-bufferevent, \
-             echo-listener, echo-listener-poll, echo-listener-select, \
-             timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
+             echo-listener, echo-listener-poll, echo-listener-select, echo-client, \
+             echo-client-poll, echo-client-select, echo-client-refused, \
+             echo-client-refused-poll, echo-client-refused-select, timers-pure, timers-pure-poll, timers-pure-select, timers-common, timers-common-poll, \
              timers-common-select, timers-max-dispatch, timers-max-dispatch-poll, \
              timers-max-dispatch-select, timers-pure-precise, timers-max-dispatch-precise, step7, \
              step7-poll, step7-select, step7-fork, step7-fork-poll, step7-fork-select, \
              step1-changelist, step1-show-method-changelist, step2-changelist, step3-changelist, \
              step4-changelist, step6-changelist, echo-event-changelist, \
-             echo-bufferevent-changelist, echo-listener-changelist, timers-pure-changelist, \
+             echo-bufferevent-changelist, echo-listener-changelist, echo-client-changelist, \
+             echo-client-refused-changelist, timers-pure-changelist, \
              timers-common-changelist, \
              timers-max-dispatch-changelist, timers-pure-precise-changelist, \
              timers-max-dispatch-precise-changelist, step7-changelist, step7-fork-changelist"
@@ -575,7 +670,7 @@ mod tests {
                 assert_eq!(&v.env[..v.env.len() - 1], s.env);
             }
         }
-        assert_eq!(scenarios().len(), base.len() + 16);
+        assert_eq!(scenarios().len(), base.len() + 18);
     }
 
     #[test]
@@ -601,6 +696,10 @@ mod tests {
                 .starts_with(&TraceSet::Net.syscalls())
         );
         assert!(TraceSet::Buffer.syscalls().ends_with("ioctl,readv,writev"));
+        assert_eq!(
+            TraceSet::Connect.syscalls(),
+            format!("{},connect,getsockopt", TraceSet::Buffer.syscalls())
+        );
         assert_eq!(
             TraceSet::Signal.syscalls(),
             format!("{},rt_sigaction,kill,tgkill", TraceSet::Loop.syscalls())

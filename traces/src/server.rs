@@ -4,7 +4,8 @@
 //! [`Server::start`] runs `PROGRAM --port P` on a free port (see [`crate::client::free_port`]),
 //! hermetically like a recording (only fds 0-2 open, no `EVENT_*` variables), and waits for its
 //! banner `NAME: listening on 127.0.0.1:P`; [`Server::open_fds`] counts its open fds in
-//! `/proc/PID/fd` and [`Server::cpu_time`] reads its CPU time from `/proc/PID/stat`;
+//! `/proc/PID/fd`, [`Server::cpu_time`] reads its CPU time from `/proc/PID/stat` and
+//! [`Server::rss`] its resident memory from `/proc/PID/status`;
 //! [`Server::stop`] ends it with SIGTERM. [`Server::start_with_fd_limit`] starts it with a low
 //! `RLIMIT_NOFILE`, to run it out of fds. Optionally the server runs under
 //! `strace -f -c`, which counts its syscalls ([`Server::stop`] then returns the summary). A
@@ -299,6 +300,20 @@ impl Server {
         Ok(Duration::from_nanos((utime + stime) * 1_000_000_000 / hz))
     }
 
+    /// The server's resident memory now, in bytes: `VmRSS` of `/proc/PID/status` (which the
+    /// kernel gives in kB, i.e. KiB).
+    pub fn rss(&self) -> Result<u64, TraceError> {
+        let path = format!("/proc/{}/status", self.pid);
+        let status =
+            fs::read_to_string(&path).map_err(|e| TraceError::io(format!("reading {path}"), e))?;
+        vm_rss(&status).ok_or_else(|| {
+            TraceError::io(
+                format!("reading {path}"),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "no `VmRSS: N kB` line"),
+            )
+        })
+    }
+
     /// Ends the server with SIGTERM and reaps it; under strace, returns strace's summary.
     pub fn stop(mut self) -> Result<Option<String>, TraceError> {
         self.stopped = true;
@@ -381,6 +396,14 @@ fn describe(status: std::process::ExitStatus) -> String {
     }
 }
 
+/// The `VmRSS:   1234 kB` line of a `/proc/PID/status` text, in bytes.
+fn vm_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let mut words = line["VmRSS:".len()..].split_whitespace();
+    let kib = words.next()?.parse::<u64>().ok()?;
+    (words.next() == Some("kB")).then_some(kib * 1024)
+}
+
 /// One row of `strace -c`'s summary: the syscall and how many times it was called.
 pub fn parse_counts(summary: &str) -> Vec<(String, u64)> {
     summary
@@ -421,6 +444,15 @@ mod tests {
                 ("write".to_string(), 40)
             ]
         );
+    }
+
+    #[test]
+    fn resident_memory_is_read_from_the_vmrss_line() {
+        let status =
+            "Name:\techo_listener\nVmHWM:\t    4000 kB\nVmRSS:\t    3012 kB\nRssAnon:\t 900 kB\n";
+        assert_eq!(vm_rss(status), Some(3012 * 1024));
+        assert_eq!(vm_rss("Name:\tx\n"), None);
+        assert_eq!(vm_rss("VmRSS:\t  12 MB\n"), None);
     }
 
     #[test]

@@ -11,8 +11,8 @@
 
 use minievent_traces::client::free_port;
 use minievent_traces::load::{
-    Conn, FdExhaustionConfig, LATE_READER, Outcome, Reader, StressConfig, exchange, fd_exhaustion,
-    stress,
+    Conn, FdExhaustionConfig, LATE_READER, NonReadersConfig, NonReadersReport, Outcome, Reader,
+    StressConfig, exchange, fd_exhaustion, human, non_readers, stress,
 };
 use minievent_traces::reference_program;
 use minievent_traces::server::{Server, Under};
@@ -189,6 +189,79 @@ fn fd_exhaustion_echo_bufferevent() {
 #[test]
 fn fd_exhaustion_echo_listener() {
     fd_exhaustion_small(env!("CARGO_BIN_EXE_echo_listener"));
+}
+
+/// Issue 11's bound: 20 clients that send 8 MiB each and never read may make a server grow by at
+/// most this much resident memory per client. echo_listener and echo_bufferevent stop reading a
+/// connection while its output holds 1 MiB (`MAX_OUTPUT`); the rest stays in the kernel's socket
+/// buffers or is never sent. That 1 MiB costs about 2 MiB: each `readv` takes at most 4096
+/// bytes (`EVBUFFER_MAX_READ`) into a new chain, allocated as libevent allocates it — 4096 plus
+/// the chain's header, rounded up to a power of two: 8 KiB — and the read callback moves the
+/// chain whole to the output, half empty. Half a MiB more is slack for the allocator.
+const NON_READER_BOUND: u64 = 5 << 19; // 2.5 MiB
+
+/// 20 clients that never read, against `server`: what they cost it.
+fn non_readers_cost(mut server: Server) -> NonReadersReport {
+    let program = server.program.display().to_string();
+    let report = non_readers(&mut server, &NonReadersConfig::default())
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    eprintln!("{program}: {}", report.summary());
+    report
+}
+
+/// Every non-reader got more than twice the bound into its socket: the server was offered far
+/// more than it may keep (without that, a small growth would prove nothing).
+fn assert_pushed_past_the_bound(report: &NonReadersReport) {
+    let least = report.sent.iter().min().copied().unwrap_or(0) as u64;
+    assert!(
+        least > 2 * NON_READER_BOUND,
+        "a client sent only {}: the run did not offer the server more than it may keep",
+        human(least)
+    );
+}
+
+/// Issue 11: "20 clients that never read cost bounded memory". echo_listener (an evconnlistener
+/// and a bufferevent per connection, reading stopped past 1 MiB of output) grows by less than
+/// [`NON_READER_BOUND`] per client.
+#[test]
+fn twenty_non_readers_cost_echo_listener_bounded_memory() {
+    let report = non_readers_cost(start(Path::new(env!("CARGO_BIN_EXE_echo_listener"))));
+    assert_pushed_past_the_bound(&report);
+    assert!(
+        report.growth_per_client() < NON_READER_BOUND,
+        "echo_listener grew by {} per non-reading client (bound {}): {}",
+        human(report.growth_per_client()),
+        human(NON_READER_BOUND),
+        report.summary()
+    );
+}
+
+/// The same for echo_bufferevent, which stops reading the same way.
+#[test]
+fn twenty_non_readers_cost_echo_bufferevent_bounded_memory() {
+    let report = non_readers_cost(start(Path::new(env!("CARGO_BIN_EXE_echo_bufferevent"))));
+    assert_pushed_past_the_bound(&report);
+    assert!(
+        report.growth_per_client() < NON_READER_BOUND,
+        "echo_bufferevent grew by {} per non-reading client (bound {}): {}",
+        human(report.growth_per_client()),
+        human(NON_READER_BOUND),
+        report.summary()
+    );
+}
+
+/// The bound is not vacuous: the walk-through post's echo_bufferevent.c, which never stops
+/// reading, keeps what it cannot echo and grows past it on the very same clients.
+#[test]
+#[ignore = "needs the walk-through post's C servers on libevent: `just reference`, then `cargo test --test echo_servers -- --ignored` (`just test` and `just ci` do both)"]
+fn walkthrough_echo_bufferevent_c_grows_past_the_non_reader_bound() {
+    let report = non_readers_cost(walkthrough_server("echo_bufferevent"));
+    assert!(
+        report.growth_per_client() > NON_READER_BOUND,
+        "the walk-through post's echo_bufferevent.c grew by only {} per client: {}",
+        human(report.growth_per_client()),
+        report.summary()
+    );
 }
 
 /// A slow reader of 12 MiB (64 KiB receive buffer, 16 KiB reads with pauses): the server's writes

@@ -25,6 +25,7 @@ fn program(scenario: &Scenario) -> &'static Path {
         "echo_event" => env!("CARGO_BIN_EXE_echo_event"),
         "echo_bufferevent" => env!("CARGO_BIN_EXE_echo_bufferevent"),
         "echo_listener" => env!("CARGO_BIN_EXE_echo_listener"),
+        "echo_client" => env!("CARGO_BIN_EXE_echo_client"),
         "timers" => env!("CARGO_BIN_EXE_timers"),
         other => panic!(
             "scenario {} runs {other}, which this test does not know: add it here",
@@ -95,6 +96,12 @@ scenario!(echo_bufferevent, "echo-bufferevent");
 scenario!(echo_listener, "echo-listener");
 scenario!(echo_listener_poll, "echo-listener-poll");
 scenario!(echo_listener_select, "echo-listener-select");
+scenario!(echo_client, "echo-client");
+scenario!(echo_client_poll, "echo-client-poll");
+scenario!(echo_client_select, "echo-client-select");
+scenario!(echo_client_refused, "echo-client-refused");
+scenario!(echo_client_refused_poll, "echo-client-refused-poll");
+scenario!(echo_client_refused_select, "echo-client-refused-select");
 scenario!(timers_pure, "timers-pure");
 scenario!(timers_pure_poll, "timers-pure-poll");
 scenario!(timers_pure_select, "timers-pure-select");
@@ -121,6 +128,11 @@ scenario!(step6_changelist, "step6-changelist");
 scenario!(echo_event_changelist, "echo-event-changelist");
 scenario!(echo_bufferevent_changelist, "echo-bufferevent-changelist");
 scenario!(echo_listener_changelist, "echo-listener-changelist");
+scenario!(echo_client_changelist, "echo-client-changelist");
+scenario!(
+    echo_client_refused_changelist,
+    "echo-client-refused-changelist"
+);
 scenario!(timers_pure_changelist, "timers-pure-changelist");
 scenario!(timers_common_changelist, "timers-common-changelist");
 scenario!(
@@ -192,6 +204,12 @@ fn every_scenario_is_tested() {
         "echo-listener",
         "echo-listener-poll",
         "echo-listener-select",
+        "echo-client",
+        "echo-client-poll",
+        "echo-client-select",
+        "echo-client-refused",
+        "echo-client-refused-poll",
+        "echo-client-refused-select",
         "timers-pure",
         "timers-pure-poll",
         "timers-pure-select",
@@ -218,6 +236,8 @@ fn every_scenario_is_tested() {
         "echo-event-changelist",
         "echo-bufferevent-changelist",
         "echo-listener-changelist",
+        "echo-client-changelist",
+        "echo-client-refused-changelist",
         "timers-pure-changelist",
         "timers-common-changelist",
         "timers-max-dispatch-changelist",
