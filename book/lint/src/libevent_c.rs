@@ -163,7 +163,7 @@ fn variable_name(signature: &str) -> Option<(String, usize)> {
         .into_iter()
         .rev()
         .collect();
-    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| (name, 0))
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some((name, 0))
 }
 
 /// The name a declaration text defines, if it is a function's: the identifier before its last

@@ -113,10 +113,17 @@ fn a_missing_index_is_an_error_naming_the_fix() {
 }
 
 #[test]
-fn mdbook_asks_whether_a_renderer_is_supported() {
-    let status = Command::new(env!("CARGO_BIN_EXE_book-preprocessor"))
-        .args(["supports", "html"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+fn only_the_html_renderer_is_supported() {
+    let supports = |renderer: &str| {
+        Command::new(env!("CARGO_BIN_EXE_book-preprocessor"))
+            .args(["supports", renderer])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(supports("html"));
+    assert!(
+        !supports("xgettext"),
+        "the translation's messages are the chapters as written"
+    );
 }

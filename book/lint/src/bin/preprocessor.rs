@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// mdBook asks whether a renderer is supported: every renderer is (the output is Markdown)
+    /// mdBook asks whether a renderer is supported: only `html` is (exit 1 for any other)
     Supports {
         /// The renderer's name
         renderer: String,
@@ -58,7 +58,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Supports { .. }) => Ok(()),
+        // Only the HTML book: mdbook-xgettext must extract the chapters as written, not the C
+        // and the annotated traces this adds (a renderer a preprocessor does not support
+        // skips it).
+        Some(Command::Supports { renderer }) if renderer == "html" => Ok(()),
+        Some(Command::Supports { .. }) => return ExitCode::FAILURE,
         Some(Command::Index {
             check,
             book,
