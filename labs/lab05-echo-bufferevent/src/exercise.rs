@@ -60,7 +60,7 @@ pub enum Phase {
 /// `bufferevent_setcb()`, `bufferevent_enable(bev, EV_READ)`.
 pub fn start(base: &mut Base, sock: OwnedFd) {
     let _ = (base, sock); // delete this line when you use them
-    todo!("lab 5: start — read chapter 6, section \"The echo server on a bufferevent\"")
+    todo!("lab 5: start — read chapter 6.2, section \"The echo server on a bufferevent\"")
 }
 
 /// Input arrived: move all of it to the output (writing then starts by itself). If the output
@@ -72,7 +72,7 @@ pub fn start(base: &mut Base, sock: OwnedFd) {
 /// plus the back-pressure of libevent's sample/le-proxy.c.
 pub fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
     let _ = (base, bev, phase); // delete this line when you use them
-    todo!("lab 5: on_read — read chapter 6, section \"The fix\"")
+    todo!("lab 5: on_read — read chapter 6.2, section \"The fix\"")
 }
 
 /// The output went down to the write low-water mark (0 unless paused: empty). `Echoing`:
@@ -82,7 +82,7 @@ pub fn on_read(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
 /// libevent: a `bufferevent_data_cb` as write callback (the walk-through post sets none).
 pub fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
     let _ = (base, bev, phase); // delete this line when you use them
-    todo!("lab 5: on_write — read chapter 6, section \"The fix\"")
+    todo!("lab 5: on_write — read chapter 6.2, section \"The fix\"")
 }
 
 /// End of file or an error. An error: say which on stderr (`socket_error()`), then [`close`].
@@ -95,7 +95,7 @@ pub fn on_write(base: &mut Base, bev: &Bufferevent, phase: &Cell<Phase>) {
 /// libevent: the walk-through post's event callback (`BEV_EVENT_EOF`, `BEV_EVENT_ERROR`, `bufferevent_free()`).
 pub fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, phase: &Cell<Phase>) {
     let _ = (base, bev, what, phase); // delete this line when you use them
-    todo!("lab 5: on_event — read chapter 6, section \"The walk-through post's half-close bug\"")
+    todo!("lab 5: on_event — read chapter 6.2, section \"The walk-through post's half-close bug\"")
 }
 
 /// Reports an error of a bufferevent call and gives up on the connection. Given.

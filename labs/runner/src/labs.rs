@@ -1,5 +1,5 @@
-//! The labs: one per chapter of the book's Part I, one for chapter 6 (evbuffer and bufferevent)
-//! in Part II, and one each for chapters 7 (signals) and 8 (timers) in Part III.
+//! The labs: one per chapter of the book's Part I, one for chapter 6.2 (bufferevent and the echo
+//! server) in Part II, and one each for chapters 7 (signals) and 8 (timers) in Part III.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,8 +16,8 @@ pub struct Lab {
     /// What the learner writes, in a few words.
     pub task: &'static str,
     /// The chapter the lab goes with: the lab's number up to lab 4; lab 5 goes with chapter 6
-    /// (chapter 5, the echo server on raw events, has no lab), lab 6 with chapter 7, lab 7 with
-    /// chapter 8.
+    /// (its part 6.2; chapter 5, the echo server on raw events, has no lab), lab 6 with chapter
+    /// 7, lab 7 with chapter 8.
     pub chapter_number: u8,
     /// The chapter's file under `book/src/`.
     pub chapter_file: &'static str,
@@ -71,8 +71,8 @@ pub const LABS: [Lab; 7] = [
         package: "lab05-echo-bufferevent",
         call: "bufferevent echo",
         task: "its callbacks, and flush before close",
-        chapter_file: "ch06-evbuffer-bufferevent.md",
-        skeleton_hash: 0xa3a38a7af679fe3d,
+        chapter_file: "ch06-2-bufferevent-echo.md",
+        skeleton_hash: 0x5e578b7a8d4ceaed,
     },
     Lab {
         number: 6,
