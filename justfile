@@ -13,15 +13,25 @@ zh_env := "MDBOOK_BOOK__LANGUAGE=zh-CN MDBOOK_BOOK__TITLE='minievent：libevent 
 default:
     @just --list --unsorted
 
-# Read the book at http://localhost:3000, rebuilt whenever book/, src/, labs/ or traces/ change; `just serve zh` serves both editions, the Chinese one at http://localhost:3000/zh-CN/
-serve LANG="":
+# Read the book at http://localhost:3000, rebuilt when book/, src/, labs/ or traces/ change; `just serve 3001` for another port, `just serve zh` for the Chinese edition (中文) beside the English one
+serve *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail
-    case "{{LANG}}" in
-        "") exec mdbook serve book ;;
-        zh) ;;
-        *) echo "error: there is no '{{LANG}}' edition: 'just serve' for English, 'just serve zh' for Chinese (中文)" >&2; exit 1 ;;
-    esac
+    lang=""; port=3000
+    for arg in {{ARGS}}; do
+        case "$arg" in
+            zh) lang=zh ;;
+            *[!0-9]*|"") echo "error: '$arg' is neither a port nor an edition: 'just serve [zh] [PORT]', e.g. 'just serve', 'just serve 3001', 'just serve zh'" >&2; exit 2 ;;
+            *) port=$arg ;;
+        esac
+    done
+    if ! python3 -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
+        echo "error: port $port is in use (another 'just serve'?): stop it, or pick another port: 'just serve $((port + 1))'" >&2; exit 1
+    fi
+    if [ -z "$lang" ]; then
+        echo "serve: http://localhost:$port (the first build compiles the book's preprocessor; Ctrl-C stops)"
+        exec mdbook serve book -p "$port"
+    fi
     just _zh-tools
     # Each edition rebuilt into its own folder by `mdbook watch` (an English rebuild empties its
     # folder, so zh-CN/ cannot live inside it here); one server shows them as `just book zh` lays
@@ -34,8 +44,8 @@ serve LANG="":
     trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
     mdbook watch book -d "$en" & pids+=($!)
     env {{zh_env}} mdbook watch book -d "$zh" & pids+=($!)
-    echo "serve: English at http://localhost:3000/, 中文 at http://localhost:3000/zh-CN/ (Ctrl-C stops)"
-    python3 - "$en" "$zh" <<'PY'
+    echo "serve: English at http://localhost:$port/, 中文 at http://localhost:$port/zh-CN/ (Ctrl-C stops)"
+    python3 - "$en" "$zh" "$port" <<'PY'
     import functools, http.server, os, sys
     en, zh = (os.path.abspath(d) for d in sys.argv[1:3])
     class Editions(http.server.SimpleHTTPRequestHandler):
@@ -46,7 +56,7 @@ serve LANG="":
             return super().translate_path(path)
         def log_message(self, *args):
             pass
-    http.server.ThreadingHTTPServer(("127.0.0.1", 3000), functools.partial(Editions, directory=en)).serve_forever()
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), functools.partial(Editions, directory=en)).serve_forever()
     PY
 
 # Build the book into target/book (what `serve` shows); `just book zh` adds the Chinese edition in target/book/zh-CN
