@@ -113,24 +113,92 @@ fn column(chain: &str) -> String {
 
 /// A trace block with the function beside each line: the innermost functions in a dimmed
 /// column, the whole chain (with the source line for minievent) when hovered.
+///
+/// A run of the same call or pair of calls repeated with other numbers (step4's 33
+/// `socketpair` + `write`) is collapsed: its first two repetitions, a line saying how many
+/// more there are, its last one.
 pub fn render(lines: &[(String, String)]) -> String {
     let mut out = String::from("<pre class=\"annotated\"><code class=\"language-text\">");
-    for (line, chain) in lines {
-        let who = column(chain);
-        if who.is_empty() {
-            out.push_str(&escape(line));
-        } else {
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some((period, count)) = repeat_at(lines, i) {
+            let kept = |from: usize, out: &mut String| {
+                for (line, chain) in &lines[from..from + period] {
+                    render_line(line, chain, out);
+                }
+            };
+            kept(i, &mut out);
+            kept(i + period, &mut out);
+            let hidden = count - 3;
             out.push_str(&format!(
-                "<span title=\"{}\">{}<span class=\"who\">  ← {}</span></span>",
-                escape(chain),
-                escape(line),
-                escape(&who)
+                "<span class=\"collapsed\">  ⋮ the {} above, {hidden} more times with the next numbers</span>\n",
+                if period == 1 { "line" } else { "two lines" }
             ));
+            kept(i + (count - 1) * period, &mut out);
+            i += count * period;
+        } else {
+            render_line(&lines[i].0, &lines[i].1, &mut out);
+            i += 1;
         }
-        out.push('\n');
     }
     out.push_str("</code></pre>");
     out
+}
+
+/// One trace line, with its column and hover.
+fn render_line(line: &str, chain: &str, out: &mut String) {
+    let who = column(chain);
+    if who.is_empty() {
+        out.push_str(&escape(line));
+    } else {
+        out.push_str(&format!(
+            "<span title=\"{}\">{}<span class=\"who\">  ← {}</span></span>",
+            escape(chain),
+            escape(line),
+            escape(&who)
+        ));
+    }
+    out.push('\n');
+}
+
+/// A line with its numbers blanked: two lines of a run have the same shape.
+fn shape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A run starting at `i` worth collapsing: a block of one or two lines whose shape repeats at
+/// least eight times in a row; returns the block's length and the repetitions.
+fn repeat_at(lines: &[(String, String)], i: usize) -> Option<(usize, usize)> {
+    const MIN: usize = 8;
+    (1..=2).find_map(|period| {
+        let block = |k: usize| -> Option<Vec<String>> {
+            let from = i + k * period;
+            (from + period <= lines.len()).then(|| {
+                lines[from..from + period]
+                    .iter()
+                    .map(|(l, _)| shape(l))
+                    .collect()
+            })
+        };
+        let first = block(0)?;
+        if period == 2 && first[0] == first[1] {
+            return None; // a run of one line, found with period 1
+        }
+        let count = (0..)
+            .take_while(|&k| block(k).as_ref() == Some(&first))
+            .count();
+        (count >= MIN).then_some((period, count))
+    })
 }
 
 /// Replaces each ```` ```text ```` block that includes an annotated trace by [`render`]'s HTML;
@@ -208,6 +276,43 @@ mod tests {
             "{html}"
         );
         fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn runs_of_the_same_calls_are_collapsed() {
+        let mut lines = vec![("write(1, \"step4\", 5) = 5".to_string(), String::new())];
+        for n in 0..33 {
+            let (a, b) = (6 + 2 * n, 7 + 2 * n);
+            lines.push((
+                format!("socketpair(AF_UNIX, SOCK_STREAM, 0, [{a}, {b}]) = 0"),
+                String::new(),
+            ));
+            lines.push((format!("write({b}, \"x\", 1) = 1"), String::new()));
+        }
+        lines.push((
+            "epoll_create1(EPOLL_CLOEXEC) = 3".to_string(),
+            String::new(),
+        ));
+        let html = render(&lines);
+        let shown: Vec<&str> = html.lines().collect();
+        // the banner, two repetitions, the marker, the last repetition, the next call, `</pre>`
+        assert_eq!(shown.len(), 1 + 4 + 1 + 2 + 1 + 1, "{html}");
+        assert!(
+            shown[1].contains("[6, 7]") && shown[3].contains("[8, 9]"),
+            "{html}"
+        );
+        assert!(
+            shown[5].contains("the two lines above, 30 more times"),
+            "{html}"
+        );
+        assert!(
+            shown[6].contains("[70, 71]") && shown[7].contains("write(71"),
+            "{html}"
+        );
+        assert!(shown[8].starts_with("epoll_create1"), "{html}");
+        // Fewer repetitions are shown whole.
+        let few = &lines[..11];
+        assert_eq!(render(few).lines().count(), 11 + 1);
     }
 
     #[test]
