@@ -12,6 +12,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::Lang;
 use crate::markdown::{Part, parse_include};
 
 /// The annotation file of an included trace, relative to the repository root, and the number of
@@ -117,7 +118,7 @@ fn column(chain: &str) -> String {
 /// A run of the same call or pair of calls repeated with other numbers (step4's 33
 /// `socketpair` + `write`) is collapsed: its first two repetitions, a line saying how many
 /// more there are, its last one.
-pub fn render(lines: &[(String, String)]) -> String {
+pub fn render(lines: &[(String, String)], lang: Lang) -> String {
     let mut out = String::from("<pre class=\"annotated\"><code class=\"language-text\">");
     let mut i = 0;
     while i < lines.len() {
@@ -130,10 +131,17 @@ pub fn render(lines: &[(String, String)]) -> String {
             kept(i, &mut out);
             kept(i + period, &mut out);
             let hidden = count - 3;
-            out.push_str(&format!(
-                "<span class=\"collapsed\">  ⋮ the {} above, {hidden} more times with the next numbers</span>\n",
-                if period == 1 { "line" } else { "two lines" }
-            ));
+            let what = match (lang, period) {
+                (Lang::En, 1) => {
+                    format!("the line above, {hidden} more times with the next numbers")
+                }
+                (Lang::En, _) => {
+                    format!("the two lines above, {hidden} more times with the next numbers")
+                }
+                (Lang::Zh, 1) => format!("上面一行再重复 {hidden} 次，数字依次递增"),
+                (Lang::Zh, _) => format!("上面两行再重复 {hidden} 次，数字依次递增"),
+            };
+            out.push_str(&format!("<span class=\"collapsed\">  ⋮ {what}</span>\n"));
             kept(i + (count - 1) * period, &mut out);
             i += count * period;
         } else {
@@ -204,7 +212,7 @@ fn repeat_at(lines: &[(String, String)], i: usize) -> Option<(usize, usize)> {
 /// Replaces each ```` ```text ```` block that includes an annotated trace by [`render`]'s HTML;
 /// other blocks, and traces whose annotation is missing or stale (the linter reports those),
 /// are left for mdBook.
-pub fn expand(root: &Path, markdown: &str) -> String {
+pub fn expand(root: &Path, markdown: &str, lang: Lang) -> String {
     let mut out = String::with_capacity(markdown.len());
     let lines: Vec<&str> = markdown.split_inclusive('\n').collect();
     let mut i = 0;
@@ -221,7 +229,7 @@ pub fn expand(root: &Path, markdown: &str) -> String {
         {
             let indent = &fence[..fence.len() - fence.trim_start().len()];
             out.push_str(indent);
-            out.push_str(&render(&annotated));
+            out.push_str(&render(&annotated, lang));
             out.push('\n');
             i += 3;
             continue;
@@ -262,7 +270,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines[0].1.starts_with("Epoll::new"));
         let md = "a\n```text\n{{#include ../../traces/snapshots/step3.snap:4:}}\n```\nb\n";
-        let html = expand(&root, md);
+        let html = expand(&root, md, Lang::En);
         assert!(html.starts_with("a\n<pre class=\"annotated\">"), "{html}");
         assert!(
             html.contains("<span class=\"who\">  ← Epoll::new ← Base::new</span>"),
@@ -293,7 +301,7 @@ mod tests {
             "epoll_create1(EPOLL_CLOEXEC) = 3".to_string(),
             String::new(),
         ));
-        let html = render(&lines);
+        let html = render(&lines, Lang::En);
         let shown: Vec<&str> = html.lines().collect();
         // the banner, two repetitions, the marker, the last repetition, the next call, `</pre>`
         assert_eq!(shown.len(), 1 + 4 + 1 + 2 + 1 + 1, "{html}");
@@ -312,7 +320,8 @@ mod tests {
         assert!(shown[8].starts_with("epoll_create1"), "{html}");
         // Fewer repetitions are shown whole.
         let few = &lines[..11];
-        assert_eq!(render(few).lines().count(), 11 + 1);
+        assert_eq!(render(few, Lang::En).lines().count(), 11 + 1);
+        assert!(render(&lines, Lang::Zh).contains("上面两行再重复 30 次"));
     }
 
     #[test]

@@ -43,6 +43,27 @@ use std::path::{Component, Path, PathBuf};
 
 use markdown::{Page, Part};
 
+/// The edition a page is rendered for: the few words the book's preprocessor adds itself
+/// (around libevent's C, in a collapsed trace) come in its language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// The English book.
+    En,
+    /// The Chinese edition (`book.language` is `zh-CN`, as `just book zh` sets it).
+    Zh,
+}
+
+impl Lang {
+    /// The edition of a `book.language` value.
+    pub fn of(language: &str) -> Lang {
+        if language.starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+}
+
 /// The file listing the anchors that are deliberately not shown, relative to the book dir.
 pub const ALLOW_LIST: &str = "unused-anchors.txt";
 

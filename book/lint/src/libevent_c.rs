@@ -17,6 +17,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::Lang;
+
 /// The committed index, relative to the book directory.
 pub const INDEX: &str = "coverage/libevent-functions.txt";
 
@@ -411,7 +413,13 @@ pub fn reference_functions(root: &Path) -> Index {
 
 /// The Markdown that replaces `{{#libevent file:function}}`: the function's C, folded, when the
 /// source is at hand (`source` is its directory), else a link to its lines at the release tag.
-pub fn render(index: &Index, source: Option<&Path>, file: &str, function: &str) -> String {
+pub fn render(
+    index: &Index,
+    source: Option<&Path>,
+    file: &str,
+    function: &str,
+    lang: Lang,
+) -> String {
     let Some(&(first, last)) = index.get(file).and_then(|f| f.get(function)) else {
         return format!(
             "<p class=\"libevent-c missing\">libevent: <code>{file}:{function}</code> is not in book/{INDEX}</p>\n"
@@ -428,21 +436,35 @@ pub fn render(index: &Index, source: Option<&Path>, file: &str, function: &str) 
                 .collect::<Vec<_>>()
                 .join("\n")
         });
-    match lines {
-        Some(code) if !code.trim().is_empty() => format!(
-            "\n<details class=\"libevent-c\">\n<summary>libevent 2.1.12: <code>{file}:{function}</code>, lines {first}–{last} \
-             (from your <code>libevent-src/</code>; <a href=\"{url}\">on GitHub</a>)</summary>\n\n```c\n{code}\n```\n\n</details>\n\n"
-        ),
-        _ => format!(
-            "\n<p class=\"libevent-c\">libevent 2.1.12: <a href=\"{url}\"><code>{file}:{function}</code>, lines {first}–{last}</a> \
+    let name = format!("<code>{file}:{function}</code>");
+    match (lines, lang) {
+        (Some(code), _) if !code.trim().is_empty() => {
+            let summary = match lang {
+                Lang::En => format!(
+                    "libevent 2.1.12: {name}, lines {first}–{last} (from your <code>libevent-src/</code>; <a href=\"{url}\">on GitHub</a>)"
+                ),
+                Lang::Zh => format!(
+                    "libevent 2.1.12：{name}，第 {first}–{last} 行（取自你的 <code>libevent-src/</code>；<a href=\"{url}\">GitHub 上的原文</a>）"
+                ),
+            };
+            format!(
+                "\n<details class=\"libevent-c\">\n<summary>{summary}</summary>\n\n```c\n{code}\n```\n\n</details>\n\n"
+            )
+        }
+        (_, Lang::En) => format!(
+            "\n<p class=\"libevent-c\">libevent 2.1.12: <a href=\"{url}\">{name}, lines {first}–{last}</a> \
              (run <code>just libevent-src</code> to read it here, beside the Rust)</p>\n\n"
+        ),
+        (_, Lang::Zh) => format!(
+            "\n<p class=\"libevent-c\">libevent 2.1.12：<a href=\"{url}\">{name}，第 {first}–{last} 行</a>\
+             （运行 <code>just libevent-src</code> 后即可在此处、Rust 代码旁阅读）</p>\n\n"
         ),
     }
 }
 
 /// Replaces every `{{#libevent file:function}}` of a chapter's Markdown (`\{{#libevent` is the
 /// escape, as for mdBook's own directives: it shows the directive itself).
-pub fn expand(index: &Index, source: Option<&Path>, markdown: &str) -> String {
+pub fn expand(index: &Index, source: Option<&Path>, markdown: &str, lang: Lang) -> String {
     const OPEN: &str = "{{#libevent ";
     let mut out = String::with_capacity(markdown.len());
     let mut rest = markdown;
@@ -459,7 +481,7 @@ pub fn expand(index: &Index, source: Option<&Path>, markdown: &str) -> String {
         out.push_str(&rest[..start]);
         let arg = rest[start + OPEN.len()..start + len].trim();
         let (file, function) = arg.split_once(':').unwrap_or((arg, ""));
-        out.push_str(&render(index, source, file, function));
+        out.push_str(&render(index, source, file, function, lang));
         rest = &rest[start + len + 2..];
     }
     out.push_str(rest);
@@ -599,7 +621,7 @@ void f(void);
         assert!(index.unwrap().contains("no event.c"));
         let index = parse_index("epoll.c epoll_apply_one_change 16 32\n").unwrap();
         let page = "before\n{{#libevent epoll.c:epoll_apply_one_change}}\nafter";
-        let linked = expand(&index, None, page);
+        let linked = expand(&index, None, page, Lang::En);
         assert!(
             linked.contains(&format!("{TAG_URL}/epoll.c#L16-L32")),
             "{linked}"
@@ -610,9 +632,12 @@ void f(void);
             &index,
             None,
             "`\\{{#libevent epoll.c:epoll_apply_one_change}}`",
+            Lang::En,
         );
         assert_eq!(escaped, "`{{#libevent epoll.c:epoll_apply_one_change}}`");
-        let shown = expand(&index, Some(&dir), page);
+        let shown = expand(&index, Some(&dir), page, Lang::En);
+        let zh = expand(&index, Some(&dir), page, Lang::Zh);
+        assert!(zh.contains("第 16–32 行"), "{zh}");
         assert!(
             shown.contains("```c\nstatic int\nepoll_apply_one_change("),
             "{shown}"

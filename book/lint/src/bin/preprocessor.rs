@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use minievent_booklint::annotated;
 use minievent_booklint::libevent_c;
+use minievent_booklint::{Lang, annotated};
 use serde_json::Value;
 
 /// The book's mdBook preprocessor (libevent's C beside the Rust; annotated traces), and the
@@ -134,11 +134,18 @@ fn preprocess() -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("..").join(libevent_c::SOURCE_DIR));
     let source = source.join("event.c").is_file().then_some(source);
+    let lang = Lang::of(
+        pair[0]
+            .pointer("/config/book/language")
+            .and_then(Value::as_str)
+            .unwrap_or("en"),
+    );
     let repo = root.join("..");
     expand_chapters(&mut book, &|content| {
         annotated::expand(
             &repo,
-            &libevent_c::expand(&index, source.as_deref(), content),
+            &libevent_c::expand(&index, source.as_deref(), content, lang),
+            lang,
         )
     });
     let out = serde_json::to_string(&book).map_err(|e| format!("writing the book: {e}"))?;
