@@ -272,13 +272,22 @@ pub struct Evbuffer {
     /// `n_del_for_cb`.
     n_add_for_cb: usize,
     n_del_for_cb: usize,
-    /// The user's callbacks, newest first. libevent: `callbacks` (a `LIST` of
-    /// `struct evbuffer_cb_entry`, inserted at its head).
-    callbacks: Vec<(CbHandle, BufferCallback)>,
-    /// The handle the next [`Evbuffer::add_cb`] returns.
-    next_cb: u64,
+    /// The user's callbacks, made by the first [`Evbuffer::add_cb`] (most buffers, a
+    /// bufferevent's among them, never have one: a pointer is all they pay). libevent:
+    /// `callbacks`.
+    callbacks: Option<Box<UserCallbacks>>,
 }
 // ANCHOR_END: evbuffer
+
+/// The callbacks added by [`Evbuffer::add_cb`].
+#[derive(Default)]
+struct UserCallbacks {
+    /// Newest first. libevent: `callbacks` (a `LIST` of `struct evbuffer_cb_entry`, inserted at
+    /// its head).
+    list: Vec<(CbHandle, BufferCallback)>,
+    /// The handle the next [`Evbuffer::add_cb`] returns.
+    next: u64,
+}
 
 /// Appends text, as [`Evbuffer::add_fmt`] does: `write!(buf, ...)` works on an evbuffer.
 impl fmt::Write for Evbuffer {
@@ -524,21 +533,23 @@ impl Evbuffer {
     /// from and writing to an fd — with what that call changed. Callbacks run newest first.
     /// libevent: `evbuffer_add_cb()` (callbacks run by `evbuffer_invoke_callbacks_()`).
     pub fn add_cb(&mut self, cb: impl FnMut(&Evbuffer, &CbInfo) + 'static) -> CbHandle {
-        let handle = CbHandle(self.next_cb);
-        self.next_cb += 1;
-        self.callbacks.insert(0, (handle, Box::new(cb)));
+        let user = self.callbacks.get_or_insert_default();
+        let handle = CbHandle(user.next);
+        user.next += 1;
+        user.list.insert(0, (handle, Box::new(cb)));
         handle
     }
 
     /// Removes a callback added by [`add_cb`](Self::add_cb); an error if it is not there (any
     /// more). libevent: `evbuffer_remove_cb_entry()` / `evbuffer_remove_cb()` (-1).
     pub fn remove_cb(&mut self, handle: CbHandle) -> Result<()> {
-        let at = self
-            .callbacks
+        let not_there = || Error::Invalid(format!("evbuffer_remove_cb: no callback {handle:?}"));
+        let list = &mut self.callbacks.as_mut().ok_or_else(not_there)?.list;
+        let at = list
             .iter()
             .position(|(h, _)| *h == handle)
-            .ok_or_else(|| Error::Invalid(format!("evbuffer_remove_cb: no callback {handle:?}")))?;
-        drop(self.callbacks.remove(at));
+            .ok_or_else(not_there)?;
+        drop(list.remove(at));
         Ok(())
     }
 
@@ -557,7 +568,7 @@ impl Evbuffer {
     /// that panics leaves every callback in place. libevent: `evbuffer_invoke_callbacks_()` →
     /// `evbuffer_run_callbacks()`.
     fn invoke_callbacks(&mut self, mark: CbMark) {
-        if self.callbacks.is_empty() {
+        if self.callbacks.as_ref().is_none_or(|user| user.list.is_empty()) {
             return;
         }
         let info = CbInfo {
@@ -568,10 +579,10 @@ impl Evbuffer {
         if info.n_added == 0 && info.n_deleted == 0 {
             return;
         }
-        let mut cbs = std::mem::take(&mut self.callbacks);
+        let mut cbs = self.callbacks.take();
         let me = &*self;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            for (_, cb) in cbs.iter_mut() {
+            for (_, cb) in cbs.iter_mut().flat_map(|user| user.list.iter_mut()) {
                 cb(me, &info);
             }
         }));

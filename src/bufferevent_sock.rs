@@ -13,9 +13,10 @@
 use crate::base::Base;
 use crate::bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
-    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent,
     EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
 };
+use crate::buffer::EVBUFFER_MAX_READ;
 use crate::error::{Error, Result};
 use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
 use crate::sys::{Fd, cvt};
@@ -68,7 +69,8 @@ impl Bufferevent {
     ) -> Result<Bufferevent> {
         if !BevOptions::all().contains(options) {
             return Err(Error::Unsupported {
-                what: "bufferevent options other than BEV_OPT_CLOSE_ON_FREE",
+                what: "bufferevent options other than BEV_OPT_CLOSE_ON_FREE and \
+                       BEV_OPT_MINIEVENT_EAGER",
                 why: format!(
                     "options {:#x}: minievent has no threads and no deferred callbacks \
                      (BEV_OPT_THREADSAFE 0x02, BEV_OPT_DEFER_CALLBACKS 0x04, \
@@ -77,33 +79,15 @@ impl Bufferevent {
                 ),
             });
         }
-        // The events find their bufferevent through this cell, filled once it exists.
-        let slot: Rc<OnceCell<Bufferevent>> = Rc::default();
-        let reader = Rc::clone(&slot);
-        let ev_read = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, what, _| {
-            if let Some(bev) = reader.get().cloned() {
-                bev.readcb(base, what);
-            }
-        })?;
-        let writer = Rc::clone(&slot);
-        let ev_write = base
-            .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, what, _| {
-                if let Some(bev) = writer.get().cloned() {
-                    bev.writecb(base, what);
-                }
-            })
-            .inspect_err(|_| {
-                // Nothing is pending yet: freeing cannot fail.
-                let _ = base.event_free(ev_read);
-            })?;
         let bev = Bufferevent(Rc::new(Inner {
             fd,
-            owned: RefCell::new(owned),
-            ev_read,
-            ev_write,
+            eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
+            ev_read: OnceCell::new(),
+            ev_write: OnceCell::new(),
             input: EvbufferRef::new(),
             output: EvbufferRef::new(),
             state: RefCell::new(State {
+                owned,
                 enabled: EV_WRITE,
                 read_suspended: 0,
                 write_suspended: 0,
@@ -116,10 +100,26 @@ impl Bufferevent {
                 deferred_in_a_row: 0,
                 socket_error: None,
                 freed: false,
+                write_inline: false,
             }),
             cbs: RefCell::default(),
         }));
-        let _ = slot.set(bev.clone());
+        // Each event's callback holds the bufferevent (until `free` frees the events).
+        let reader = bev.clone();
+        let ev_read = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, what, _| {
+            reader.clone().readcb(base, what);
+        })?;
+        let writer = bev.clone();
+        let ev_write = base
+            .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, what, _| {
+                writer.clone().writecb(base, what);
+            })
+            .inspect_err(|_| {
+                // Nothing is pending yet: freeing cannot fail.
+                let _ = base.event_free(ev_read);
+            })?;
+        let _ = bev.0.ev_read.set(ev_read);
+        let _ = bev.0.ev_write.set(ev_write);
         Ok(bev)
     }
     // ANCHOR_END: socket_new
@@ -198,10 +198,10 @@ impl Bufferevent {
             (st.timeout_read, st.timeout_write)
         };
         if event.contains(EV_READ) {
-            base.event_add(self.0.ev_read, timeout_read)?;
+            base.event_add(self.ev_read(), timeout_read)?;
         }
         if event.contains(EV_WRITE) {
-            base.event_add(self.0.ev_write, timeout_write)?;
+            base.event_add(self.ev_write(), timeout_write)?;
         }
         Ok(())
     }
@@ -210,10 +210,10 @@ impl Bufferevent {
     /// progress: it is what tells the connect's end. libevent: `be_socket_disable()`.
     pub(crate) fn be_socket_disable(&self, base: &mut Base, event: Ev) -> Result<()> {
         if event.contains(EV_READ) {
-            base.event_del(self.0.ev_read)?;
+            base.event_del(self.ev_read())?;
         }
         if event.contains(EV_WRITE) && !self.0.state.borrow().connecting {
-            base.event_del(self.0.ev_write)?;
+            base.event_del(self.ev_write())?;
         }
         Ok(())
     }
@@ -259,12 +259,26 @@ impl Bufferevent {
         if suspended {
             return Ok(());
         }
-        let res = self
-            .0
-            .input
-            .with_call(CALL, |buf| buf.read_from_fd(self.0.fd, Some(howmuch)))?;
+        // BEV_OPT_MINIEVENT_EAGER: no FIONREAD probe while nothing is queued to write.
+        let probe = !self.0.eager || !self.0.output.with_call(CALL, |buf| buf.is_empty())?;
+        let res = self.0.input.with_call(CALL, |buf| {
+            if probe {
+                buf.read_from_fd(self.0.fd, Some(howmuch))
+            } else {
+                buf.read_atmost(self.0.fd, howmuch.min(EVBUFFER_MAX_READ))
+            }
+        })?;
         let what = match res {
             Ok(0) => BEV_EVENT_READING | BEV_EVENT_EOF,
+            Ok(_) if self.0.eager => {
+                self.0.state.borrow_mut().deferred_in_a_row = 0;
+                {
+                    let _inline = WriteInline::start(self);
+                    self.warn_on_err(self.run_buffer_callbacks(base));
+                    self.trigger_read(base);
+                }
+                return self.write_inline(base);
+            }
             Ok(_) => {
                 self.0.state.borrow_mut().deferred_in_a_row = 0;
                 self.warn_on_err(self.run_buffer_callbacks(base));
@@ -282,6 +296,40 @@ impl Bufferevent {
         Ok(())
     }
     // ANCHOR_END: readcb
+
+    // ANCHOR: write_inline
+    /// [`BEV_OPT_MINIEVENT_EAGER`], when the read callback has returned: if the output holds
+    /// bytes and the write event is not already waiting to send them, `writev` them now — the
+    /// body of the write callback, with its write callback and its end-of-file and error
+    /// handling. What the socket did not take is left to the write event, added now: from there
+    /// on it is libevent's path. minievent-only (libevent adds the write event and waits for
+    /// the next loop pass).
+    fn write_inline(&self, base: &mut Base) -> Result<()> {
+        const CALL: &str = "bufferevent_readcb";
+        if !self.may_write()
+            || self.0.output.with_call(CALL, |buf| buf.is_empty())?
+            || !base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
+        {
+            return Ok(());
+        }
+        self.write_output(base, false)?;
+        if self.may_write()
+            && !self.0.output.with_call(CALL, |buf| buf.is_empty())?
+            && base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
+        {
+            let timeout = self.0.state.borrow().timeout_write;
+            base.event_add(self.ev_write(), timeout)?;
+        }
+        Ok(())
+    }
+
+    /// Writing is enabled, not suspended, not waiting for a connect, and the bufferevent is
+    /// not freed.
+    fn may_write(&self) -> bool {
+        let st = self.0.state.borrow();
+        !st.freed && !st.connecting && st.enabled.contains(EV_WRITE) && st.write_suspended == 0
+    }
+    // ANCHOR_END: write_inline
 
     // ANCHOR: writecb
     /// The write event fired. libevent: `bufferevent_writecb()`.
@@ -315,7 +363,7 @@ impl Bufferevent {
                         return;
                     }
                     if !enabled.contains(EV_WRITE) || suspended {
-                        self.warn_on_err(base.event_del(self.0.ev_write));
+                        self.warn_on_err(base.event_del(self.ev_write()));
                         return;
                     }
                 }
@@ -325,8 +373,8 @@ impl Bufferevent {
                         st.connecting = false;
                         st.socket_error = e.raw_os_error();
                     }
-                    self.warn_on_err(base.event_del(self.0.ev_write));
-                    self.warn_on_err(base.event_del(self.0.ev_read));
+                    self.warn_on_err(base.event_del(self.ev_write()));
+                    self.warn_on_err(base.event_del(self.ev_read()));
                     self.run_eventcb(base, BEV_EVENT_ERROR);
                     return;
                 }
@@ -385,7 +433,7 @@ impl Bufferevent {
                 }
                 Err(e) if crate::util::would_block(&e) => {
                     if output.with_call(CALL, |buf| buf.is_empty())? {
-                        base.event_del(self.0.ev_write)?;
+                        base.event_del(self.ev_write())?;
                     }
                     return Ok(());
                 }
@@ -401,7 +449,7 @@ impl Bufferevent {
             }
         }
         if output.with_call(CALL, |buf| buf.is_empty())? {
-            base.event_del(self.0.ev_write)?;
+            base.event_del(self.ev_write())?;
         }
         self.warn_on_err(self.run_buffer_callbacks(base));
         let low = self.0.state.borrow().wm_write.low;
@@ -418,7 +466,25 @@ impl Bufferevent {
     /// libevent: `be_socket_destruct()` (`BEV_OPT_CLOSE_ON_FREE`).
     pub(crate) fn be_socket_destruct(&self) {
         // Dropping the Fd closes it; like libevent, a failing close is not reported.
-        drop(self.0.owned.borrow_mut().take());
+        drop(self.0.state.borrow_mut().owned.take());
     }
     // ANCHOR_END: be_socket_destruct
+}
+
+/// [`BEV_OPT_MINIEVENT_EAGER`]: while it lives, the read callback is running and bytes it adds
+/// to the output do not add the write event (`write_inline` writes them when it returns). A
+/// drop, so that a panicking callback leaves the flag cleared.
+struct WriteInline<'a>(&'a Bufferevent);
+
+impl<'a> WriteInline<'a> {
+    fn start(bev: &'a Bufferevent) -> WriteInline<'a> {
+        bev.0.state.borrow_mut().write_inline = true;
+        WriteInline(bev)
+    }
+}
+
+impl Drop for WriteInline<'_> {
+    fn drop(&mut self) {
+        self.0.0.state.borrow_mut().write_inline = false;
+    }
 }
