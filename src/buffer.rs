@@ -104,7 +104,13 @@ impl Chain {
     /// Copies `data` into the chain's memory at `at` (which must fit), without changing what
     /// the chain holds: the caller moves `misalign` / `off` over it.
     fn write_at(&mut self, at: usize, data: &[u8]) {
-        self.buffer[at..at + data.len()].write_copy_of_slice(data);
+        let room = &mut self.buffer[at..at + data.len()];
+        // SAFETY: `room` is `data.len()` bytes of the chain's memory (the slice above checked
+        // the bounds), writable, and cannot overlap `data`, borrowed while `self` is borrowed
+        // mutably. (`<[MaybeUninit<u8>]>::write_copy_of_slice` is newer than the MSRV.)
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), room.as_mut_ptr().cast(), data.len())
+        };
     }
 
     /// Whether moving the bytes to the front is worth it to fit `datlen` more.
@@ -568,7 +574,11 @@ impl Evbuffer {
     /// that panics leaves every callback in place. libevent: `evbuffer_invoke_callbacks_()` →
     /// `evbuffer_run_callbacks()`.
     fn invoke_callbacks(&mut self, mark: CbMark) {
-        if self.callbacks.as_ref().is_none_or(|user| user.list.is_empty()) {
+        if self
+            .callbacks
+            .as_ref()
+            .is_none_or(|user| user.list.is_empty())
+        {
             return;
         }
         let info = CbInfo {

@@ -777,13 +777,18 @@ mod tests {
 
     /// A bufferevent on one end of a socketpair; the other end is the test's.
     fn setup() -> (Base, Bufferevent, RawFd) {
+        setup_with(BEV_OPT_CLOSE_ON_FREE)
+    }
+
+    /// [`setup`], the bufferevent made with `options`.
+    fn setup_with(options: BevOptions) -> (Base, Bufferevent, RawFd) {
         let mut base = Base::new().expect("base");
         let [a, b] = socketpair().expect("socketpair");
         crate::util::make_socket_nonblocking(a).expect("nonblocking");
         crate::util::make_socket_nonblocking(b).expect("nonblocking");
         // SAFETY: `a` is fresh from socketpair; the bufferevent takes it.
         let a = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(a) };
-        let bev = Bufferevent::socket_new_owned(&mut base, a, BEV_OPT_CLOSE_ON_FREE).expect("bev");
+        let bev = Bufferevent::socket_new_owned(&mut base, a, options).expect("bev");
         (base, bev, b)
     }
 
@@ -1106,8 +1111,8 @@ mod tests {
     #[test]
     fn a_peer_that_never_reads_costs_bounded_memory_with_back_pressure() {
         const HIGH: usize = 16384;
-        fn run(back_pressure: bool) -> usize {
-            let (mut base, bev, peer) = setup();
+        fn run(back_pressure: bool, options: BevOptions) -> usize {
+            let (mut base, bev, peer) = setup_with(options);
             let flood = vec![b'x'; 4096];
             if back_pressure {
                 bev.setwatermark(&mut base, EV_WRITE, HIGH / 2, 0)
@@ -1144,14 +1149,17 @@ mod tests {
             let _ = crate::sys::close_own(peer);
             most
         }
-        let bounded = run(true);
-        // One read (at most EVBUFFER_MAX_READ) past the mark.
-        assert!(
-            bounded <= HIGH + 4096,
-            "with back-pressure: {bounded} bytes"
-        );
-        let naive = run(false);
-        assert!(naive > 10 * HIGH, "naive echo: {naive} bytes");
+        // BEV_OPT_MINIEVENT_EAGER writes inline, and holds to the marks just the same.
+        for options in [BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER] {
+            let bounded = run(true, options);
+            // One read (at most EVBUFFER_MAX_READ) past the mark.
+            assert!(
+                bounded <= HIGH + 4096,
+                "{options:?} with back-pressure: {bounded} bytes"
+            );
+            let naive = run(false, options);
+            assert!(naive > 10 * HIGH, "{options:?} naive echo: {naive} bytes");
+        }
     }
 
     /// bufferevent_sock.c:bufferevent_readcb / _writecb with EV_TIMEOUT: the side is disabled
@@ -1317,5 +1325,101 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
         assert_eq!(pending(&base, &bev), (false, false));
         bev.free(&mut base).expect("free");
+    }
+
+    /// An echo read callback: the input moves to the output.
+    fn echo() -> Option<DataCallback> {
+        Some(Box::new(|base, bev| {
+            let input = bev.get_input();
+            bev.write_buffer(base, &input).expect("write_buffer");
+        }))
+    }
+
+    #[test]
+    fn eager_writes_the_echo_in_the_read_pass_without_the_write_event() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        let writes = Rc::new(Cell::new(0));
+        let w = Rc::clone(&writes);
+        bev.setcb(echo(), Some(Box::new(move |_, _| w.set(w.get() + 1))), None);
+        bev.enable(&mut base, EV_READ).expect("enable");
+        for message in [&b"ping"[..], b"pong"] {
+            write(peer, message).expect("write");
+            base.run(LoopFlags::ONCE).expect("one pass");
+            // Written before the pass ended; the write event was never added.
+            assert_eq!(drain_peer(peer), message);
+            assert!(bev.with_output(|b| b.is_empty()).expect("output"));
+            assert_eq!(pending(&base, &bev), (true, false));
+        }
+        assert_eq!(writes.get(), 2, "the write callback ran after each write");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn eager_leaves_what_the_socket_does_not_take_to_the_write_event() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        bev.setcb(echo(), None, None);
+        bev.enable(&mut base, EV_READ).expect("enable");
+        let data: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+        let (mut sent, mut got) = (0, Vec::new());
+        let mut backed_up = false;
+        for _ in 0..100_000 {
+            if got.len() == data.len() {
+                break;
+            }
+            if let Ok(n) = write(peer, &data[sent..data.len().min(sent + 65536)]) {
+                sent += n;
+            }
+            base.run(LoopFlags::NONBLOCK).expect("loop");
+            let queued = bev.with_output(|b| b.len()).expect("output");
+            // The peer reads only once the socket took less than the echo: the rest waits in
+            // the output for the write event (libevent's path from there on).
+            if pending(&base, &bev).1 {
+                assert!(queued > 0, "the write event waits for queued bytes only");
+                backed_up = true;
+            }
+            if backed_up {
+                let mut buf = [0u8; 65536];
+                if let Ok(n) = read(peer, &mut buf) {
+                    got.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+        assert!(backed_up, "the socket never refused part of an echo");
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "every byte, in order");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn eager_echoes_a_half_closed_peer_then_reports_end_of_file() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let e = Rc::clone(&events);
+        bev.setcb(
+            echo(),
+            None,
+            Some(Box::new(move |_, bev, what| {
+                let queued = bev.with_output(|b| b.len()).expect("output");
+                e.borrow_mut().push((what, queued));
+            })),
+        );
+        bev.enable(&mut base, EV_READ).expect("enable");
+        write(peer, b"last words").expect("write");
+        // SAFETY: shutdown takes only integers.
+        assert_eq!(unsafe { libc::shutdown(peer, libc::SHUT_WR) }, 0);
+        for _ in 0..3 {
+            base.run(LoopFlags::NONBLOCK).expect("loop");
+        }
+        assert_eq!(drain_peer(peer), b"last words");
+        assert_eq!(*events.borrow(), [(BEV_EVENT_READING | BEV_EVENT_EOF, 0)]);
+        assert_eq!(
+            bev.get_enabled(),
+            EV_WRITE,
+            "reading stopped at end of file"
+        );
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
     }
 }

@@ -11,12 +11,13 @@
 //! socket — callbacks, watermarks, enable/disable, free — is in bufferevent.rs, as in libevent.
 
 use crate::base::Base;
+use crate::buffer::EVBUFFER_MAX_READ;
 use crate::bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
-    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent,
-    EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent,
+    BevOptions, Bufferevent, EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT,
+    State, Watermark,
 };
-use crate::buffer::EVBUFFER_MAX_READ;
 use crate::error::{Error, Result};
 use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
 use crate::sys::{Fd, cvt};

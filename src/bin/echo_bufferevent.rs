@@ -26,8 +26,7 @@ use echo_common::{say, say_err};
 
 use minievent::{
     BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE,
-    BEV_OPT_MINIEVENT_EAGER, Base, BevEvent,
-    Bufferevent, EV_READ, EV_WRITE,
+    BEV_OPT_MINIEVENT_EAGER, Base, BevEvent, Bufferevent, EV_READ, EV_WRITE,
 };
 use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd};

@@ -153,8 +153,9 @@ fn usage(name: &str, takes_beyond: bool) -> String {
     )
 }
 
-/// What `--help` says of `--beyond`.
-const BEYOND_HELP: &str = "  --beyond    minievent's \"beyond libevent\" mode (BEV_OPT_MINIEVENT_EAGER, not in
+/// What `--help` says of `--beyond` (echo_bufferevent's, echo_listener's).
+pub const BEYOND_HELP: &str =
+    "  --beyond    minievent's \"beyond libevent\" mode (BEV_OPT_MINIEVENT_EAGER, not in
               libevent): read without asking FIONREAD first and write the echo right
               away instead of waiting a loop turn for EPOLLOUT; 3 syscalls per echoed
               message instead of libevent's 7, same bytes, same back-pressure
