@@ -432,8 +432,11 @@ impl Evbuffer {
         let (src_cb, cb) = (src.cb_mark(), self.cb_mark());
         let src_lwd = src.last_with_data;
         if self.total_len == 0 {
-            // There may be empty chains here: they are freed.
-            self.chains = std::mem::take(&mut src.chains);
+            // There may be empty chains here: they are freed. (Swapped into `src` and cleared
+            // there, so that each buffer keeps a chain list: moving an echo's input to its
+            // output allocates nothing.)
+            std::mem::swap(&mut self.chains, &mut src.chains);
+            src.chains.clear();
             self.last_with_data = src_lwd;
         } else {
             let at = self.free_trailing_empty_chains();
@@ -573,6 +576,7 @@ impl Evbuffer {
     /// the bufferevent reads ([`take_cb_info`](Self::take_cb_info)) are left alone. A callback
     /// that panics leaves every callback in place. libevent: `evbuffer_invoke_callbacks_()` →
     /// `evbuffer_run_callbacks()`.
+    #[inline]
     fn invoke_callbacks(&mut self, mark: CbMark) {
         if self
             .callbacks
@@ -581,6 +585,11 @@ impl Evbuffer {
         {
             return;
         }
+        self.run_user_callbacks(mark);
+    }
+
+    /// The body of [`invoke_callbacks`](Self::invoke_callbacks) when there are callbacks.
+    fn run_user_callbacks(&mut self, mark: CbMark) {
         let info = CbInfo {
             orig_size: mark.orig_size,
             n_added: self.n_add_for_cb - mark.n_add,

@@ -140,8 +140,45 @@ pub struct Watermark {
 /// is reached only inside a closure ([`EvbufferRef::with`]), so no borrow of it can outlive the
 /// call and meet the loop's own use of it. libevent: `struct evbuffer *` as
 /// `bufferevent_get_input()` / `_get_output()` return it.
-#[derive(Clone, Default)]
-pub struct EvbufferRef(Rc<RefCell<Evbuffer>>);
+#[derive(Clone)]
+pub struct EvbufferRef(Holder);
+
+/// Where an [`EvbufferRef`]'s buffer lives.
+#[derive(Clone)]
+enum Holder {
+    /// A buffer of its own ([`EvbufferRef::new`]).
+    Alone(Rc<BufferCell>),
+    /// A bufferevent's input or output, which live inside the bufferevent (one allocation for
+    /// the bufferevent and its two buffers, as libevent's are three: fewer bytes per connection).
+    Input(Rc<Inner>),
+    Output(Rc<Inner>),
+}
+
+/// An evbuffer as a bufferevent or an [`EvbufferRef`] holds it: reached only through
+/// [`with_call`](Self::with_call).
+#[derive(Default)]
+pub(crate) struct BufferCell(RefCell<Evbuffer>);
+
+impl BufferCell {
+    /// Runs `f` on the buffer; fails, naming `call`, when a closure further up the stack has it.
+    pub(crate) fn with_call<R>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&mut Evbuffer) -> R,
+    ) -> Result<R> {
+        let mut buf = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| Error::BufferBorrowed { call })?;
+        Ok(f(&mut buf))
+    }
+}
+
+impl Default for EvbufferRef {
+    fn default() -> EvbufferRef {
+        EvbufferRef(Holder::Alone(Rc::default()))
+    }
+}
 
 impl EvbufferRef {
     /// A new, empty buffer to hand to [`Bufferevent::read_buffer`]. libevent: `evbuffer_new()`.
@@ -161,22 +198,27 @@ impl EvbufferRef {
         call: &'static str,
         f: impl FnOnce(&mut Evbuffer) -> R,
     ) -> Result<R> {
-        let mut buf = self
-            .0
-            .try_borrow_mut()
-            .map_err(|_| Error::BufferBorrowed { call })?;
-        Ok(f(&mut buf))
+        self.cell().with_call(call, f)
     }
 
-    /// The two handles name the same buffer.
-    fn same(&self, other: &EvbufferRef) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+    /// The buffer.
+    fn cell(&self) -> &BufferCell {
+        match &self.0 {
+            Holder::Alone(cell) => cell,
+            Holder::Input(bev) => &bev.input,
+            Holder::Output(bev) => &bev.output,
+        }
+    }
+
+    /// The handle names `buffer`.
+    fn is(&self, buffer: &BufferCell) -> bool {
+        std::ptr::eq(self.cell(), buffer)
     }
 }
 
 impl fmt::Debug for EvbufferRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.try_borrow() {
+        match self.cell().0.try_borrow() {
             Ok(buf) => write!(f, "EvbufferRef({} bytes)", buf.len()),
             Err(_) => f.write_str("EvbufferRef(<in use>)"),
         }
@@ -208,9 +250,9 @@ pub(crate) struct Inner {
     /// `EV_WRITE|EV_PERSIST` on the fd. libevent: `bev->ev_write`. Set as `ev_read` is.
     pub(crate) ev_write: OnceCell<EventId>,
     /// libevent: `bev->input`.
-    pub(crate) input: EvbufferRef,
+    pub(crate) input: BufferCell,
     /// libevent: `bev->output`.
-    pub(crate) output: EvbufferRef,
+    pub(crate) output: BufferCell,
     pub(crate) state: RefCell<State>,
     pub(crate) cbs: RefCell<Callbacks>,
 }
@@ -314,7 +356,7 @@ impl Bufferevent {
     /// returns, or at the next call on the bufferevent; [`read`](Self::read) and
     /// [`read_buffer`](Self::read_buffer) act at once.
     pub fn get_input(&self) -> EvbufferRef {
-        self.0.input.clone()
+        EvbufferRef(Holder::Input(Rc::clone(&self.0)))
     }
 
     /// A handle to the output buffer: what is still to be written. libevent:
@@ -324,7 +366,7 @@ impl Bufferevent {
     /// returns, or at the next call on the bufferevent; [`write`](Self::write) and
     /// [`write_buffer`](Self::write_buffer) act at once.
     pub fn get_output(&self) -> EvbufferRef {
-        self.0.output.clone()
+        EvbufferRef(Holder::Output(Rc::clone(&self.0)))
     }
 
     /// Runs `f` on the input buffer (see [`get_input`](Self::get_input)); an error if an
@@ -527,7 +569,7 @@ impl Bufferevent {
     /// libevent: `bufferevent_write_buffer()` (`evbuffer_add_buffer` on the output).
     pub fn write_buffer(&self, base: &mut Base, buf: &EvbufferRef) -> Result<()> {
         self.check_alive("bufferevent_write_buffer")?;
-        if !buf.same(&self.0.output) {
+        if !buf.is(&self.0.output) {
             buf.with_call("bufferevent_write_buffer", |src| {
                 self.0
                     .output
@@ -553,7 +595,7 @@ impl Bufferevent {
     /// Moves everything in the input to the end of `buf`. libevent: `bufferevent_read_buffer()`.
     pub fn read_buffer(&self, base: &mut Base, buf: &EvbufferRef) -> Result<()> {
         self.check_alive("bufferevent_read_buffer")?;
-        if !buf.same(&self.0.input) {
+        if !buf.is(&self.0.input) {
             self.0
                 .input
                 .with_call("bufferevent_read_buffer", |input| {
@@ -570,15 +612,25 @@ impl Bufferevent {
     /// libevent: `evbuffer_invoke_callbacks_()` on the input (`bufferevent_inbuf_wm_cb`) and on
     /// the output (`bufferevent_socket_outbuf_cb`), which libevent runs inside every evbuffer call.
     pub(crate) fn run_buffer_callbacks(&self, base: &mut Base) -> Result<()> {
-        if self.is_freed() {
-            return Ok(());
-        }
         const CALL: &str = "evbuffer callbacks";
         let (input_changed, input_len) = self.0.input.with_call(CALL, |input| {
             let info = input.take_cb_info();
             (info.n_added + info.n_deleted > 0, input.len())
         })?;
-        let high = self.0.state.borrow().wm_read.high;
+        let added = self
+            .0
+            .output
+            .with_call(CALL, |out| out.take_cb_info().n_added)?;
+        if !input_changed && added == 0 {
+            return Ok(());
+        }
+        let (freed, high) = {
+            let st = self.0.state.borrow();
+            (st.freed, st.wm_read.high)
+        };
+        if freed {
+            return Ok(());
+        }
         if input_changed && high != 0 {
             if input_len >= high {
                 self.suspend_read(base, BEV_SUSPEND_WM)?;
@@ -586,23 +638,23 @@ impl Bufferevent {
                 self.unsuspend_read(base, BEV_SUSPEND_WM)?;
             }
         }
-        let added = self
-            .0
-            .output
-            .with_call(CALL, |out| out.take_cb_info().n_added)?;
-        let (enabled, write_suspended, write_inline) = {
+        let (enabled, write_suspended, write_inline, timeout) = {
             let st = self.0.state.borrow();
-            (st.enabled, st.write_suspended, st.write_inline)
+            (
+                st.enabled,
+                st.write_suspended,
+                st.write_inline,
+                st.timeout_write,
+            )
         };
         // BEV_OPT_MINIEVENT_EAGER, inside the read callback: written when it returns.
         if added > 0
             && !write_inline
             && enabled.contains(EV_WRITE)
-            && base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
             && write_suspended == 0
+            && base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
         {
             // Somebody added data and we were not writing: start writing.
-            let timeout = self.0.state.borrow().timeout_write;
             base.event_add(self.ev_write(), timeout)?;
         }
         Ok(())
@@ -727,10 +779,18 @@ impl Bufferevent {
 
     /// Reports an error that has no caller to go to (inside the loop) the way libevent logs:
     /// `[warn] ...` on stderr.
+    #[inline]
     pub(crate) fn warn_on_err(&self, result: Result<()>) {
         if let Err(e) = result {
-            crate::log::warn(&format!("bufferevent on fd {}: {e}", self.0.fd));
+            self.warn(e);
         }
+    }
+
+    /// The body of [`warn_on_err`](Self::warn_on_err), out of the way of the path that has no
+    /// error.
+    #[cold]
+    fn warn(&self, e: Error) {
+        crate::log::warn(&format!("bufferevent on fd {}: {e}", self.0.fd));
     }
 
     // ANCHOR: free

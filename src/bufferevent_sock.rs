@@ -15,7 +15,7 @@ use crate::buffer::EVBUFFER_MAX_READ;
 use crate::bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
     BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent,
-    BevOptions, Bufferevent, EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT,
+    BevOptions, BufferCell, Bufferevent, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT,
     State, Watermark,
 };
 use crate::error::{Error, Result};
@@ -85,8 +85,8 @@ impl Bufferevent {
             eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
             ev_read: OnceCell::new(),
             ev_write: OnceCell::new(),
-            input: EvbufferRef::new(),
-            output: EvbufferRef::new(),
+            input: BufferCell::default(),
+            output: BufferCell::default(),
             state: RefCell::new(State {
                 owned,
                 enabled: EV_WRITE,
