@@ -168,6 +168,7 @@ mod chain_cache {
     }
 
     /// Which list keeps chains of `len` bytes of room, if any does.
+    #[inline]
     fn class(len: usize) -> Option<usize> {
         let alloc = len + EVBUFFER_CHAIN_SIZE;
         let class = (alloc / MIN_BUFFER_SIZE).trailing_zeros() as usize;
@@ -175,6 +176,7 @@ mod chain_cache {
     }
 
     /// Memory for a chain with `len` bytes of room: a kept one, or a new allocation (not zeroed).
+    #[inline]
     pub(super) fn take(len: usize) -> Memory {
         class(len)
             .and_then(|c| FREE.with(|free| free.borrow_mut()[c].pop()))
@@ -182,6 +184,7 @@ mod chain_cache {
     }
 
     /// Keeps the memory of a freed chain if its list has room; frees it otherwise.
+    #[inline]
     pub(super) fn give_back(memory: Memory) {
         if let Some(c) = class(memory.len()) {
             // A thread being torn down has no cache any more: the memory is then just freed.

@@ -161,6 +161,7 @@ pub(crate) struct BufferCell(RefCell<Evbuffer>);
 
 impl BufferCell {
     /// Runs `f` on the buffer; fails, naming `call`, when a closure further up the stack has it.
+    #[inline]
     pub(crate) fn with_call<R>(
         &self,
         call: &'static str,
