@@ -13,8 +13,9 @@ use crate::base::Base;
 use crate::buffer::Evbuffer;
 use crate::error::{Error, Result};
 use crate::event::{EV_READ, EV_TIMEOUT, EV_WRITE, Ev, EventId};
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
+use std::num::NonZeroI32;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
@@ -243,8 +244,9 @@ pub struct Bufferevent(pub(crate) Rc<Inner>);
 pub(crate) struct Inner {
     /// libevent: `event_get_fd(&bev->ev_read)`.
     pub(crate) fd: RawFd,
-    /// [`BEV_OPT_MINIEVENT_EAGER`] was given (minievent-only).
-    pub(crate) eager: bool,
+    /// The socket when the bufferevent owns it ([`Bufferevent::socket_new_owned`]): dropped —
+    /// closed — by `free`. libevent: `BEV_OPT_CLOSE_ON_FREE` in `be_socket_destruct()`.
+    pub(crate) owned: Cell<Option<crate::sys::Fd>>,
     /// `EV_READ|EV_PERSIST` on the fd. libevent: `bev->ev_read`. Set by the constructor right
     /// after the bufferevent is made: the event's callback holds the bufferevent.
     pub(crate) ev_read: OnceCell<EventId>,
@@ -254,16 +256,16 @@ pub(crate) struct Inner {
     pub(crate) input: BufferCell,
     /// libevent: `bev->output`.
     pub(crate) output: BufferCell,
+    /// Everything that changes, the callbacks included: one `RefCell` (each borrow is short,
+    /// and none is held while a user's callback runs).
     pub(crate) state: RefCell<State>,
-    pub(crate) cbs: RefCell<Callbacks>,
 }
 
 /// libevent: the fields of `struct bufferevent` and `struct bufferevent_private` that a socket
 /// bufferevent without rate limits uses.
 pub(crate) struct State {
-    /// The socket when the bufferevent owns it ([`Bufferevent::socket_new_owned`]): dropped —
-    /// closed — by `free`. libevent: `BEV_OPT_CLOSE_ON_FREE` in `be_socket_destruct()`.
-    pub(crate) owned: Option<crate::sys::Fd>,
+    /// The user's callbacks. libevent: `bev->readcb`, `writecb`, `errorcb`.
+    pub(crate) cbs: Callbacks,
     /// What the user enabled. libevent: `bev->enabled` (EV_WRITE at creation).
     pub(crate) enabled: Ev,
     /// Why reading is suspended (`BEV_SUSPEND_*`), 0 if it is not. libevent: `read_suspended`.
@@ -283,14 +285,17 @@ pub(crate) struct State {
     /// libevent: `readcb_pending`.
     pub(crate) readcb_pending: bool,
     /// Deferred re-runs of the read callback since the last real read (see `inbuf_wm_check`).
-    pub(crate) deferred_in_a_row: u32,
+    /// (At most `MAX_DEFERREDS_QUEUED + 2`.)
+    pub(crate) deferred_in_a_row: u8,
     /// The errno of the last read or write error, for the event callback. libevent: `errno`.
-    pub(crate) socket_error: Option<i32>,
+    pub(crate) socket_error: Option<NonZeroI32>,
     /// `free` was called: every later call is refused, nothing runs any more.
     pub(crate) freed: bool,
     /// [`BEV_OPT_MINIEVENT_EAGER`]: the read callback is running, and the output it fills is
     /// written right after it returns rather than by the write event (see `write_inline`).
     pub(crate) write_inline: bool,
+    /// [`BEV_OPT_MINIEVENT_EAGER`] was given (minievent-only).
+    pub(crate) eager: bool,
 }
 
 /// The user's callbacks. libevent: `bev->readcb`, `writecb`, `errorcb` (the ctx is captured).
@@ -300,7 +305,7 @@ pub(crate) struct Callbacks {
     pub(crate) writecb: Option<DataCallback>,
     pub(crate) eventcb: Option<EventCallback>,
     /// Bumped by every `setcb`, so a callback that was running is not put back over a new one.
-    generation: u64,
+    generation: u32,
 }
 // ANCHOR_END: bufferevent
 
@@ -328,11 +333,18 @@ impl Bufferevent {
         writecb: Option<DataCallback>,
         eventcb: Option<EventCallback>,
     ) {
-        let mut cbs = self.0.cbs.borrow_mut();
-        cbs.readcb = readcb;
-        cbs.writecb = writecb;
-        cbs.eventcb = eventcb;
-        cbs.generation += 1;
+        let old = {
+            let cbs = &mut self.0.state.borrow_mut().cbs;
+            cbs.generation = cbs.generation.wrapping_add(1);
+            (
+                std::mem::replace(&mut cbs.readcb, readcb),
+                std::mem::replace(&mut cbs.writecb, writecb),
+                std::mem::replace(&mut cbs.eventcb, eventcb),
+            )
+        };
+        // Dropped once the state is no longer borrowed: a capture's drop may use the
+        // bufferevent.
+        drop(old);
     }
 
     /// The read event. libevent: `bev->ev_read`.
@@ -394,7 +406,7 @@ impl Bufferevent {
             .state
             .borrow()
             .socket_error
-            .map(std::io::Error::from_raw_os_error)
+            .map(|errno| std::io::Error::from_raw_os_error(errno.get()))
     }
 
     /// `true` once [`free`](Self::free) was called. libevent has none: there a freed
@@ -700,7 +712,7 @@ impl Bufferevent {
             if first {
                 st.deferred_in_a_row += 1;
             }
-            first.then_some(st.deferred_in_a_row)
+            first.then_some(u32::from(st.deferred_in_a_row))
         };
         let Some(in_a_row) = schedule else { return };
         let delay = if in_a_row > MAX_DEFERREDS_QUEUED + 1 {
@@ -729,9 +741,9 @@ impl Bufferevent {
         pick: fn(&mut Callbacks) -> &mut Option<DataCallback>,
     ) {
         let (cb, generation) = {
-            let mut cbs = self.0.cbs.borrow_mut();
+            let cbs = &mut self.0.state.borrow_mut().cbs;
             let generation = cbs.generation;
-            (pick(&mut cbs).take(), generation)
+            (pick(cbs).take(), generation)
         };
         let Some(mut cb) = cb else { return };
         // A panic in the callback unwinds through here: the callback is put back first.
@@ -748,7 +760,7 @@ impl Bufferevent {
     /// Calls the event callback with `what`. libevent: `bufferevent_run_eventcb_()`.
     pub(crate) fn run_eventcb(&self, base: &mut Base, what: BevEvent) {
         let (cb, generation) = {
-            let mut cbs = self.0.cbs.borrow_mut();
+            let cbs = &mut self.0.state.borrow_mut().cbs;
             (cbs.eventcb.take(), cbs.generation)
         };
         let Some(mut cb) = cb else { return };
@@ -768,13 +780,10 @@ impl Bufferevent {
     }
 
     /// Puts a callback back after it ran, if nothing replaced the callbacks meanwhile.
-    fn put_back(&self, generation: u64, restore: impl FnOnce(&mut Callbacks)) {
-        if self.is_freed() {
-            return;
-        }
-        let mut cbs = self.0.cbs.borrow_mut();
-        if cbs.generation == generation {
-            restore(&mut cbs);
+    fn put_back(&self, generation: u32, restore: impl FnOnce(&mut Callbacks)) {
+        let mut st = self.0.state.borrow_mut();
+        if !st.freed && st.cbs.generation == generation {
+            restore(&mut st.cbs);
         }
     }
 
@@ -802,20 +811,16 @@ impl Bufferevent {
     /// libevent: `bufferevent_free()` → `bufferevent_decref_and_unlock_()` → finalize →
     /// `be_socket_destruct()` (libevent finalizes a moment later, in the same loop pass).
     pub fn free(&self, base: &mut Base) -> Result<()> {
-        {
+        let callbacks = {
             let mut st = self.0.state.borrow_mut();
             if st.freed {
                 return Err(freed("bufferevent_free"));
             }
             st.freed = true;
-        }
-        {
-            let mut cbs = self.0.cbs.borrow_mut();
-            cbs.readcb = None;
-            cbs.writecb = None;
-            cbs.eventcb = None;
-            cbs.generation += 1;
-        }
+            std::mem::take(&mut st.cbs)
+        };
+        // Dropped once the state is no longer borrowed (see `setcb`).
+        drop(callbacks);
         let del_read = base.event_free(self.ev_read());
         let del_write = base.event_free(self.ev_write());
         self.be_socket_destruct();

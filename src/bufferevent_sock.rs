@@ -15,14 +15,15 @@ use crate::buffer::EVBUFFER_MAX_READ;
 use crate::bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
     BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent,
-    BevOptions, BufferCell, Bufferevent, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT,
-    State, Watermark,
+    BevOptions, BufferCell, Bufferevent, Callbacks, Inner, MAX_SINGLE_READ_DEFAULT,
+    MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
 };
 use crate::error::{Error, Result};
 use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
 use crate::sys::{Fd, cvt};
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::net::SocketAddrV4;
+use std::num::NonZeroI32;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 
@@ -82,13 +83,13 @@ impl Bufferevent {
         }
         let bev = Bufferevent(Rc::new(Inner {
             fd,
-            eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
+            owned: Cell::new(owned),
             ev_read: OnceCell::new(),
             ev_write: OnceCell::new(),
             input: BufferCell::default(),
             output: BufferCell::default(),
             state: RefCell::new(State {
-                owned,
+                cbs: Callbacks::default(),
                 enabled: EV_WRITE,
                 read_suspended: 0,
                 write_suspended: 0,
@@ -102,8 +103,8 @@ impl Bufferevent {
                 socket_error: None,
                 freed: false,
                 write_inline: false,
+                eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
             }),
-            cbs: RefCell::default(),
         }));
         // Each event's callback holds the bufferevent (until `free` frees the events).
         let reader = bev.clone();
@@ -169,7 +170,7 @@ impl Bufferevent {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
                 // libevent: bufferevent_run_eventcb_(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS).
-                bev.0.state.borrow_mut().socket_error = Some(libc::ECONNREFUSED);
+                bev.0.state.borrow_mut().socket_error = NonZeroI32::new(libc::ECONNREFUSED);
                 let me = bev.clone();
                 base.once(-1, EV_TIMEOUT, None, move |base: &mut Base, _, _| {
                     if !me.is_freed() {
@@ -261,7 +262,8 @@ impl Bufferevent {
             return Ok(());
         }
         // BEV_OPT_MINIEVENT_EAGER: no FIONREAD probe while nothing is queued to write.
-        let probe = !self.0.eager || !self.0.output.with_call(CALL, |buf| buf.is_empty())?;
+        let eager = self.0.state.borrow().eager;
+        let probe = !eager || !self.0.output.with_call(CALL, |buf| buf.is_empty())?;
         let res = self.0.input.with_call(CALL, |buf| {
             if probe {
                 buf.read_from_fd(self.0.fd, Some(howmuch))
@@ -271,7 +273,7 @@ impl Bufferevent {
         })?;
         let what = match res {
             Ok(0) => BEV_EVENT_READING | BEV_EVENT_EOF,
-            Ok(_) if self.0.eager => {
+            Ok(_) if eager => {
                 self.0.state.borrow_mut().deferred_in_a_row = 0;
                 {
                     let _inline = WriteInline::start(self);
@@ -288,7 +290,7 @@ impl Bufferevent {
             }
             Err(e) if crate::util::would_block(&e) => return Ok(()),
             Err(e) => {
-                self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                self.0.state.borrow_mut().socket_error = e.raw_os_error().and_then(NonZeroI32::new);
                 BEV_EVENT_READING | BEV_EVENT_ERROR
             }
         };
@@ -372,7 +374,7 @@ impl Bufferevent {
                     {
                         let mut st = self.0.state.borrow_mut();
                         st.connecting = false;
-                        st.socket_error = e.raw_os_error();
+                        st.socket_error = e.raw_os_error().and_then(NonZeroI32::new);
                     }
                     self.warn_on_err(base.event_del(self.ev_write()));
                     self.warn_on_err(base.event_del(self.ev_read()));
@@ -439,7 +441,8 @@ impl Bufferevent {
                     return Ok(());
                 }
                 Err(e) => {
-                    self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                    self.0.state.borrow_mut().socket_error =
+                        e.raw_os_error().and_then(NonZeroI32::new);
                     BEV_EVENT_WRITING | BEV_EVENT_ERROR
                 }
             };
@@ -467,7 +470,7 @@ impl Bufferevent {
     /// libevent: `be_socket_destruct()` (`BEV_OPT_CLOSE_ON_FREE`).
     pub(crate) fn be_socket_destruct(&self) {
         // Dropping the Fd closes it; like libevent, a failing close is not reported.
-        drop(self.0.state.borrow_mut().owned.take());
+        drop(self.0.owned.take());
     }
     // ANCHOR_END: be_socket_destruct
 }
