@@ -286,10 +286,11 @@ fn fd_exhaustion_case(cli: &Cli, program: &std::path::Path) -> bool {
         ..FdExhaustionConfig::default()
     };
     println!(
-        "stress: fd exhaustion: {} clients against {} limited to {} fds (CPU measured over {:.1} \
-         s, at most {}%; at most {} lines on stderr)",
+        "stress: fd exhaustion: {} clients against {}{} limited to {} fds (CPU measured over \
+         {:.1} s, at most {}%; at most {} lines on stderr)",
         config.clients,
         program.display(),
+        if cli.beyond { " --beyond" } else { "" },
         config.fd_limit,
         config.window.as_secs_f64(),
         config.max_cpu_percent,
