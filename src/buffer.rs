@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::sys::{cvt, cvt_size};
 use std::collections::VecDeque;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -47,9 +48,13 @@ pub const MAX_TO_REALIGN_IN_EXPAND: usize = 2048;
 
 // ANCHOR: chain
 /// One chunk of an evbuffer. libevent: `struct evbuffer_chain`.
+///
+/// The memory is not zeroed when the chain is made (libevent's `mm_malloc` does not zero it
+/// either): only the bytes a copy or a `readv` wrote are ever read. Invariant: the `off` bytes
+/// after `misalign` are initialised.
 struct Chain {
     /// The chain's memory; its length is libevent's `buffer_len`.
-    buffer: Box<[u8]>,
+    buffer: Box<[MaybeUninit<u8>]>,
     /// Unused bytes at the front, left by drains. libevent: `misalign`.
     misalign: usize,
     /// How many bytes the chain holds, after `misalign`. libevent: `off`.
@@ -66,7 +71,7 @@ impl Chain {
             size
         };
         Chain {
-            buffer: vec![0; to_alloc - EVBUFFER_CHAIN_SIZE].into_boxed_slice(),
+            buffer: chain_cache::take(to_alloc - EVBUFFER_CHAIN_SIZE),
             misalign: 0,
             off: 0,
         }
@@ -79,10 +84,33 @@ impl Chain {
 }
 // ANCHOR_END: chain
 
+/// A freed chain's memory goes back to the cache, for the next chain of its size.
+/// libevent: `evbuffer_chain_free()` (`mm_free`).
+impl Drop for Chain {
+    fn drop(&mut self) {
+        chain_cache::give_back(std::mem::take(&mut self.buffer));
+    }
+}
+
 impl Chain {
     /// The bytes the chain holds.
     fn data(&self) -> &[u8] {
-        &self.buffer[self.misalign..self.misalign + self.off]
+        let held = &self.buffer[self.misalign..self.misalign + self.off];
+        // SAFETY: the chain's invariant: the `off` bytes after `misalign` were written (by a
+        // copy or by readv), so they are initialised u8s.
+        unsafe { &*(held as *const [MaybeUninit<u8>] as *const [u8]) }
+    }
+
+    /// Copies `data` into the chain's memory at `at` (which must fit), without changing what
+    /// the chain holds: the caller moves `misalign` / `off` over it.
+    fn write_at(&mut self, at: usize, data: &[u8]) {
+        let room = &mut self.buffer[at..at + data.len()];
+        // SAFETY: `room` is `data.len()` bytes of the chain's memory (the slice above checked
+        // the bounds), writable, and cannot overlap `data`, borrowed while `self` is borrowed
+        // mutably. (`<[MaybeUninit<u8>]>::write_copy_of_slice` is newer than the MSRV.)
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), room.as_mut_ptr().cast(), data.len())
+        };
     }
 
     /// Whether moving the bytes to the front is worth it to fit `datlen` more.
@@ -109,10 +137,64 @@ impl Chain {
     /// Appends as much of `data` as fits; returns how much did.
     fn append(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.space_len());
-        let at = self.misalign + self.off;
-        self.buffer[at..at + n].copy_from_slice(&data[..n]);
+        self.write_at(self.misalign + self.off, &data[..n]);
         self.off += n;
         n
+    }
+}
+
+/// The memory of freed chains, kept for the next chains of the same size, so that an echo's
+/// steady state — a chain made by each read, freed by the write that empties it — allocates
+/// nothing. libevent has none: every `evbuffer_chain_new` is a `malloc`, every
+/// `evbuffer_chain_free` a `free`. Only the common sizes (allocations of 1024 to 8192 bytes)
+/// are kept, [`chain_cache::KEEP`] of each, so an idle connection holds no chain and the cache
+/// stays a few KiB; the chains' sizes, and so every trace, are libevent's.
+mod chain_cache {
+    use super::{EVBUFFER_CHAIN_SIZE, MIN_BUFFER_SIZE};
+    use std::cell::RefCell;
+    use std::mem::MaybeUninit;
+
+    /// How many freed chains of each size are kept.
+    pub(super) const KEEP: usize = 8;
+    /// The sizes kept: allocations of 1024, 2048, 4096 and 8192 bytes.
+    const SIZES: usize = 4;
+
+    type Memory = Box<[MaybeUninit<u8>]>;
+
+    thread_local! {
+        static FREE: RefCell<[Vec<Memory>; SIZES]> = const {
+            RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()])
+        };
+    }
+
+    /// Which list keeps chains of `len` bytes of room, if any does.
+    #[inline]
+    fn class(len: usize) -> Option<usize> {
+        let alloc = len + EVBUFFER_CHAIN_SIZE;
+        let class = (alloc / MIN_BUFFER_SIZE).trailing_zeros() as usize;
+        (alloc.is_power_of_two() && alloc >= MIN_BUFFER_SIZE && class < SIZES).then_some(class)
+    }
+
+    /// Memory for a chain with `len` bytes of room: a kept one, or a new allocation (not zeroed).
+    #[inline]
+    pub(super) fn take(len: usize) -> Memory {
+        class(len)
+            .and_then(|c| FREE.with(|free| free.borrow_mut()[c].pop()))
+            .unwrap_or_else(|| Box::new_uninit_slice(len))
+    }
+
+    /// Keeps the memory of a freed chain if its list has room; frees it otherwise.
+    #[inline]
+    pub(super) fn give_back(memory: Memory) {
+        if let Some(c) = class(memory.len()) {
+            // A thread being torn down has no cache any more: the memory is then just freed.
+            let _ = FREE.try_with(|free| {
+                let list = &mut free.borrow_mut()[c];
+                if list.len() < KEEP {
+                    list.push(memory);
+                }
+            });
+        }
     }
 }
 
@@ -201,13 +283,22 @@ pub struct Evbuffer {
     /// `n_del_for_cb`.
     n_add_for_cb: usize,
     n_del_for_cb: usize,
-    /// The user's callbacks, newest first. libevent: `callbacks` (a `LIST` of
-    /// `struct evbuffer_cb_entry`, inserted at its head).
-    callbacks: Vec<(CbHandle, BufferCallback)>,
-    /// The handle the next [`Evbuffer::add_cb`] returns.
-    next_cb: u64,
+    /// The user's callbacks, made by the first [`Evbuffer::add_cb`] (most buffers, a
+    /// bufferevent's among them, never have one: a pointer is all they pay). libevent:
+    /// `callbacks`.
+    callbacks: Option<Box<UserCallbacks>>,
 }
 // ANCHOR_END: evbuffer
+
+/// The callbacks added by [`Evbuffer::add_cb`].
+#[derive(Default)]
+struct UserCallbacks {
+    /// Newest first. libevent: `callbacks` (a `LIST` of `struct evbuffer_cb_entry`, inserted at
+    /// its head).
+    list: Vec<(CbHandle, BufferCallback)>,
+    /// The handle the next [`Evbuffer::add_cb`] returns.
+    next: u64,
+}
 
 /// Appends text, as [`Evbuffer::add_fmt`] does: `write!(buf, ...)` works on an evbuffer.
 impl fmt::Write for Evbuffer {
@@ -346,8 +437,11 @@ impl Evbuffer {
         let (src_cb, cb) = (src.cb_mark(), self.cb_mark());
         let src_lwd = src.last_with_data;
         if self.total_len == 0 {
-            // There may be empty chains here: they are freed.
-            self.chains = std::mem::take(&mut src.chains);
+            // There may be empty chains here: they are freed. (Swapped into `src` and cleared
+            // there, so that each buffer keeps a chain list: moving an echo's input to its
+            // output allocates nothing.)
+            std::mem::swap(&mut self.chains, &mut src.chains);
+            src.chains.clear();
             self.last_with_data = src_lwd;
         } else {
             let at = self.free_trailing_empty_chains();
@@ -455,21 +549,23 @@ impl Evbuffer {
     /// from and writing to an fd — with what that call changed. Callbacks run newest first.
     /// libevent: `evbuffer_add_cb()` (callbacks run by `evbuffer_invoke_callbacks_()`).
     pub fn add_cb(&mut self, cb: impl FnMut(&Evbuffer, &CbInfo) + 'static) -> CbHandle {
-        let handle = CbHandle(self.next_cb);
-        self.next_cb += 1;
-        self.callbacks.insert(0, (handle, Box::new(cb)));
+        let user = self.callbacks.get_or_insert_default();
+        let handle = CbHandle(user.next);
+        user.next += 1;
+        user.list.insert(0, (handle, Box::new(cb)));
         handle
     }
 
     /// Removes a callback added by [`add_cb`](Self::add_cb); an error if it is not there (any
     /// more). libevent: `evbuffer_remove_cb_entry()` / `evbuffer_remove_cb()` (-1).
     pub fn remove_cb(&mut self, handle: CbHandle) -> Result<()> {
-        let at = self
-            .callbacks
+        let not_there = || Error::Invalid(format!("evbuffer_remove_cb: no callback {handle:?}"));
+        let list = &mut self.callbacks.as_mut().ok_or_else(not_there)?.list;
+        let at = list
             .iter()
             .position(|(h, _)| *h == handle)
-            .ok_or_else(|| Error::Invalid(format!("evbuffer_remove_cb: no callback {handle:?}")))?;
-        drop(self.callbacks.remove(at));
+            .ok_or_else(not_there)?;
+        drop(list.remove(at));
         Ok(())
     }
 
@@ -487,10 +583,20 @@ impl Evbuffer {
     /// the bufferevent reads ([`take_cb_info`](Self::take_cb_info)) are left alone. A callback
     /// that panics leaves every callback in place. libevent: `evbuffer_invoke_callbacks_()` →
     /// `evbuffer_run_callbacks()`.
+    #[inline]
     fn invoke_callbacks(&mut self, mark: CbMark) {
-        if self.callbacks.is_empty() {
+        if self
+            .callbacks
+            .as_ref()
+            .is_none_or(|user| user.list.is_empty())
+        {
             return;
         }
+        self.run_user_callbacks(mark);
+    }
+
+    /// The body of [`invoke_callbacks`](Self::invoke_callbacks) when there are callbacks.
+    fn run_user_callbacks(&mut self, mark: CbMark) {
         let info = CbInfo {
             orig_size: mark.orig_size,
             n_added: self.n_add_for_cb - mark.n_add,
@@ -499,10 +605,10 @@ impl Evbuffer {
         if info.n_added == 0 && info.n_deleted == 0 {
             return;
         }
-        let mut cbs = std::mem::take(&mut self.callbacks);
+        let mut cbs = self.callbacks.take();
         let me = &*self;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            for (_, cb) in cbs.iter_mut() {
+            for (_, cb) in cbs.iter_mut().flat_map(|user| user.list.iter_mut()) {
                 cb(me, &info);
             }
         }));
@@ -670,7 +776,7 @@ impl Evbuffer {
         }
         let fits = chain.misalign.min(datlen);
         let at = chain.misalign - fits;
-        chain.buffer[at..at + fits].copy_from_slice(&data[datlen - fits..]);
+        chain.write_at(at, &data[datlen - fits..]);
         chain.misalign = at;
         chain.off += fits;
         self.total_len += fits;
@@ -681,7 +787,7 @@ impl Evbuffer {
             tmp.misalign = tmp.buffer.len() - datlen;
             tmp.off = datlen;
             let at = tmp.misalign;
-            tmp.buffer[at..].copy_from_slice(&data[..datlen]);
+            tmp.write_at(at, &data[..datlen]);
             let had_data = self.chains[0].off > 0;
             self.chains.push_front(tmp);
             if self.last_with_data > 0 || had_data {
@@ -791,12 +897,19 @@ impl Evbuffer {
             n if n <= 0 || n as usize > EVBUFFER_MAX_READ => EVBUFFER_MAX_READ,
             n => n as usize,
         };
-        let howmuch = howmuch.map_or(readable, |h| h.min(readable));
+        self.read_atmost(fd, howmuch.map_or(readable, |h| h.min(readable)))
+    }
+
+    /// [`read_from_fd`](Self::read_from_fd) without the FIONREAD probe: room for `howmuch` bytes,
+    /// then one `readv`. minievent-only (libevent always asks FIONREAD first); the bufferevent's
+    /// `BEV_OPT_MINIEVENT_EAGER` uses it. Returns the bytes read, 0 at end of file.
+    pub fn read_atmost(&mut self, fd: RawFd, howmuch: usize) -> Result<usize> {
         self.expand_fast(howmuch, NUM_READ_IOVEC);
         let mut iov = [EMPTY_IOVEC; NUM_READ_IOVEC];
         let (first, nvecs) = self.read_setup_vecs(howmuch, &mut iov);
-        // SAFETY: each iovec points into a distinct chain's buffer, inside its bounds, and the
-        // chains are neither moved nor freed until readv returns.
+        // SAFETY: each iovec points into a distinct chain's buffer, inside its bounds (readv may
+        // write uninitialised room), and the chains are neither moved nor freed until readv
+        // returns.
         let n = cvt_size(
             unsafe { libc::readv(fd, iov.as_ptr(), nvecs as libc::c_int) },
             "readv",
@@ -805,8 +918,8 @@ impl Evbuffer {
             return Ok(0);
         }
         let cb = self.cb_mark();
-        // Commit: fill each chain's room in turn; the one where the bytes end is the new last
-        // chain with data.
+        // Commit: fill each chain's room in turn (readv wrote those bytes: they are now
+        // initialised); the one where the bytes end is the new last chain with data.
         let mut remaining = n;
         for at in first..first + nvecs {
             let chain = &mut self.chains[at];
@@ -837,7 +950,8 @@ impl Evbuffer {
         if howmuch == 0 {
             return Ok(0);
         }
-        let mut iov = [EMPTY_IOVEC; NUM_WRITE_IOVEC];
+        // Only the iovecs used are filled (128 of them would be 2 KiB to clear on every write).
+        let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; NUM_WRITE_IOVEC];
         let mut nvecs = 0;
         for chain in &self.chains {
             if nvecs == NUM_WRITE_IOVEC || howmuch == 0 {
@@ -846,15 +960,18 @@ impl Evbuffer {
             let len = chain.off.min(howmuch);
             let data = &chain.data()[..len];
             // writev only reads through the pointer; iovec's field is *mut by definition.
-            iov[nvecs].iov_base = data.as_ptr().cast_mut().cast();
-            iov[nvecs].iov_len = len;
+            iov[nvecs].write(libc::iovec {
+                iov_base: data.as_ptr().cast_mut().cast(),
+                iov_len: len,
+            });
             nvecs += 1;
             howmuch -= len;
         }
-        // SAFETY: each iovec points at bytes of a chain, inside its bounds; the chains are not
-        // touched until writev returns, and writev does not write through the pointers.
+        // SAFETY: the first `nvecs` iovecs are initialised, each pointing at bytes of a chain,
+        // inside its bounds; the chains are not touched until writev returns, and writev does
+        // not write through the pointers.
         let n = cvt_size(
-            unsafe { libc::writev(fd, iov.as_ptr(), nvecs as libc::c_int) },
+            unsafe { libc::writev(fd, iov.as_ptr().cast(), nvecs as libc::c_int) },
             "writev",
         )?;
         if n > 0 {
@@ -865,8 +982,8 @@ impl Evbuffer {
     // ANCHOR_END: write_to_fd
 }
 
-/// An unused iovec, to fill the fixed arrays `readv` and `writev` get (libevent's are on the
-/// stack too: `IOV_TYPE vecs[NUM_READ_IOVEC]`, `iov[NUM_WRITE_IOVEC]`).
+/// An unused iovec, to fill the fixed array `readv` gets (libevent's is on the stack too:
+/// `IOV_TYPE vecs[NUM_READ_IOVEC]`).
 const EMPTY_IOVEC: libc::iovec = libc::iovec {
     iov_base: std::ptr::null_mut(),
     iov_len: 0,
@@ -1084,6 +1201,25 @@ mod tests {
         assert_eq!(buf.read_from_fd(reader, None).expect("readv"), 0);
         assert_eq!(buf.chains(), [info(8144, 0, 0)]);
         crate::sys::close_own(reader).expect("close");
+    }
+
+    #[test]
+    fn a_freed_chain_s_memory_is_reused_by_the_next_chain_of_its_size() {
+        let pair = Pair::new();
+        let mut buf = Evbuffer::new();
+        write(pair.0[1], b"ping").expect("write");
+        buf.read_from_fd(pair.0[0], None).expect("readv");
+        let memory = buf.chains[0].buffer.as_ptr();
+        // The echo's steady state: the write empties the buffer and frees the chain...
+        buf.write_to_fd(pair.0[0], None).expect("writev");
+        assert!(buf.chains().is_empty());
+        // ...and the next read's chain (same size) gets the same memory: no allocation.
+        write(pair.0[1], b"pong").expect("write");
+        buf.read_from_fd(pair.0[0], None).expect("readv");
+        assert_eq!(buf.chains[0].buffer.as_ptr(), memory);
+        assert_eq!(buf.to_vec(), b"pong", "only written bytes are read");
+        // A size the cache does not keep is allocated and freed as before.
+        assert_eq!(chain_cache::take(100_000).len(), 100_000);
     }
 
     #[test]

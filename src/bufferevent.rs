@@ -13,8 +13,9 @@ use crate::base::Base;
 use crate::buffer::Evbuffer;
 use crate::error::{Error, Result};
 use crate::event::{EV_READ, EV_TIMEOUT, EV_WRITE, Ev, EventId};
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
+use std::num::NonZeroI32;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
@@ -77,6 +78,9 @@ bitflags::bitflags! {
         /// [`Bufferevent::socket_new_owned`], which takes the socket's `OwnedFd`.
         /// libevent: `BEV_OPT_CLOSE_ON_FREE`.
         const CLOSE_ON_FREE = 0x01;
+        /// minievent-only, not in libevent: eager socket I/O, fewer syscalls per message
+        /// (see [`BEV_OPT_MINIEVENT_EAGER`]).
+        const MINIEVENT_EAGER = 0x80;
     }
 }
 
@@ -84,6 +88,32 @@ bitflags::bitflags! {
 pub const BEV_OPT_NONE: BevOptions = BevOptions::empty();
 /// libevent: `BEV_OPT_CLOSE_ON_FREE`.
 pub const BEV_OPT_CLOSE_ON_FREE: BevOptions = BevOptions::CLOSE_ON_FREE;
+
+// ANCHOR: eager
+/// **minievent-only, not libevent's**: the "beyond libevent" mode of a socket bufferevent, which
+/// departs from libevent's `bufferevent_readcb` / `bufferevent_writecb` in two ways, each only
+/// where it saves a syscall and changes nothing a callback can see:
+///
+/// - *No FIONREAD probe while the output is empty.* libevent's `evbuffer_read` asks
+///   `ioctl(FIONREAD)` how much is waiting before every `readv`; here the `readv` asks for up to
+///   [`EVBUFFER_MAX_READ`](crate::buffer::EVBUFFER_MAX_READ) (4096) bytes straight away, into the
+///   input's room (the kernel says how much it gave). While the output still holds bytes (a peer
+///   that reads slowly) the probe is made as in libevent, so queued chains are sized to what was
+///   read and a backed-up connection holds no more memory than libevent's would.
+/// - *The output is written right after the read callback.* libevent's output callback adds the
+///   write event when the read callback fills the output (`epoll_ctl` MOD +EPOLLOUT), the next
+///   loop pass `writev`s it, and emptying the output deletes the event again (`epoll_ctl` MOD
+///   -EPOLLOUT). Here, when the read callback returns, the output is `writev`n at once. Only if
+///   the socket takes part of it, or none (`EAGAIN`), is the write event added, and the rest goes
+///   out exactly as in libevent, from the write event, when the socket is writable.
+///
+/// An echoed message then costs `epoll_wait`, `readv`, `writev` — 3 syscalls instead of
+/// libevent's 7. Watermarks, back-pressure, timeouts, end of file and errors behave as without
+/// the option; the write callback runs after the inline write when the output is down to the
+/// write low-water mark, as it would from the write event. Output added outside the read
+/// callback (from a timer, say) takes the write event, as in libevent.
+pub const BEV_OPT_MINIEVENT_EAGER: BevOptions = BevOptions::MINIEVENT_EAGER;
+// ANCHOR_END: eager
 
 // ANCHOR: constants
 /// The most one read callback reads (without rate limits). libevent: `MAX_SINGLE_READ_DEFAULT`.
@@ -111,8 +141,46 @@ pub struct Watermark {
 /// is reached only inside a closure ([`EvbufferRef::with`]), so no borrow of it can outlive the
 /// call and meet the loop's own use of it. libevent: `struct evbuffer *` as
 /// `bufferevent_get_input()` / `_get_output()` return it.
-#[derive(Clone, Default)]
-pub struct EvbufferRef(Rc<RefCell<Evbuffer>>);
+#[derive(Clone)]
+pub struct EvbufferRef(Holder);
+
+/// Where an [`EvbufferRef`]'s buffer lives.
+#[derive(Clone)]
+enum Holder {
+    /// A buffer of its own ([`EvbufferRef::new`]).
+    Alone(Rc<BufferCell>),
+    /// A bufferevent's input or output, which live inside the bufferevent (one allocation for
+    /// the bufferevent and its two buffers, as libevent's are three: fewer bytes per connection).
+    Input(Rc<Inner>),
+    Output(Rc<Inner>),
+}
+
+/// An evbuffer as a bufferevent or an [`EvbufferRef`] holds it: reached only through
+/// [`with_call`](Self::with_call).
+#[derive(Default)]
+pub(crate) struct BufferCell(RefCell<Evbuffer>);
+
+impl BufferCell {
+    /// Runs `f` on the buffer; fails, naming `call`, when a closure further up the stack has it.
+    #[inline]
+    pub(crate) fn with_call<R>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&mut Evbuffer) -> R,
+    ) -> Result<R> {
+        let mut buf = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| Error::BufferBorrowed { call })?;
+        Ok(f(&mut buf))
+    }
+}
+
+impl Default for EvbufferRef {
+    fn default() -> EvbufferRef {
+        EvbufferRef(Holder::Alone(Rc::default()))
+    }
+}
 
 impl EvbufferRef {
     /// A new, empty buffer to hand to [`Bufferevent::read_buffer`]. libevent: `evbuffer_new()`.
@@ -132,22 +200,27 @@ impl EvbufferRef {
         call: &'static str,
         f: impl FnOnce(&mut Evbuffer) -> R,
     ) -> Result<R> {
-        let mut buf = self
-            .0
-            .try_borrow_mut()
-            .map_err(|_| Error::BufferBorrowed { call })?;
-        Ok(f(&mut buf))
+        self.cell().with_call(call, f)
     }
 
-    /// The two handles name the same buffer.
-    fn same(&self, other: &EvbufferRef) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+    /// The buffer.
+    fn cell(&self) -> &BufferCell {
+        match &self.0 {
+            Holder::Alone(cell) => cell,
+            Holder::Input(bev) => &bev.input,
+            Holder::Output(bev) => &bev.output,
+        }
+    }
+
+    /// The handle names `buffer`.
+    fn is(&self, buffer: &BufferCell) -> bool {
+        std::ptr::eq(self.cell(), buffer)
     }
 }
 
 impl fmt::Debug for EvbufferRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.try_borrow() {
+        match self.cell().0.try_borrow() {
             Ok(buf) => write!(f, "EvbufferRef({} bytes)", buf.len()),
             Err(_) => f.write_str("EvbufferRef(<in use>)"),
         }
@@ -173,22 +246,26 @@ pub(crate) struct Inner {
     pub(crate) fd: RawFd,
     /// The socket when the bufferevent owns it ([`Bufferevent::socket_new_owned`]): dropped —
     /// closed — by `free`. libevent: `BEV_OPT_CLOSE_ON_FREE` in `be_socket_destruct()`.
-    pub(crate) owned: RefCell<Option<crate::sys::Fd>>,
-    /// `EV_READ|EV_PERSIST` on the fd. libevent: `bev->ev_read`.
-    pub(crate) ev_read: EventId,
-    /// `EV_WRITE|EV_PERSIST` on the fd. libevent: `bev->ev_write`.
-    pub(crate) ev_write: EventId,
+    pub(crate) owned: Cell<Option<crate::sys::Fd>>,
+    /// `EV_READ|EV_PERSIST` on the fd. libevent: `bev->ev_read`. Set by the constructor right
+    /// after the bufferevent is made: the event's callback holds the bufferevent.
+    pub(crate) ev_read: OnceCell<EventId>,
+    /// `EV_WRITE|EV_PERSIST` on the fd. libevent: `bev->ev_write`. Set as `ev_read` is.
+    pub(crate) ev_write: OnceCell<EventId>,
     /// libevent: `bev->input`.
-    pub(crate) input: EvbufferRef,
+    pub(crate) input: BufferCell,
     /// libevent: `bev->output`.
-    pub(crate) output: EvbufferRef,
+    pub(crate) output: BufferCell,
+    /// Everything that changes, the callbacks included: one `RefCell` (each borrow is short,
+    /// and none is held while a user's callback runs).
     pub(crate) state: RefCell<State>,
-    pub(crate) cbs: RefCell<Callbacks>,
 }
 
 /// libevent: the fields of `struct bufferevent` and `struct bufferevent_private` that a socket
 /// bufferevent without rate limits uses.
 pub(crate) struct State {
+    /// The user's callbacks. libevent: `bev->readcb`, `writecb`, `errorcb`.
+    pub(crate) cbs: Callbacks,
     /// What the user enabled. libevent: `bev->enabled` (EV_WRITE at creation).
     pub(crate) enabled: Ev,
     /// Why reading is suspended (`BEV_SUSPEND_*`), 0 if it is not. libevent: `read_suspended`.
@@ -208,11 +285,17 @@ pub(crate) struct State {
     /// libevent: `readcb_pending`.
     pub(crate) readcb_pending: bool,
     /// Deferred re-runs of the read callback since the last real read (see `inbuf_wm_check`).
-    pub(crate) deferred_in_a_row: u32,
+    /// (At most `MAX_DEFERREDS_QUEUED + 2`.)
+    pub(crate) deferred_in_a_row: u8,
     /// The errno of the last read or write error, for the event callback. libevent: `errno`.
-    pub(crate) socket_error: Option<i32>,
+    pub(crate) socket_error: Option<NonZeroI32>,
     /// `free` was called: every later call is refused, nothing runs any more.
     pub(crate) freed: bool,
+    /// [`BEV_OPT_MINIEVENT_EAGER`]: the read callback is running, and the output it fills is
+    /// written right after it returns rather than by the write event (see `write_inline`).
+    pub(crate) write_inline: bool,
+    /// [`BEV_OPT_MINIEVENT_EAGER`] was given (minievent-only).
+    pub(crate) eager: bool,
 }
 
 /// The user's callbacks. libevent: `bev->readcb`, `writecb`, `errorcb` (the ctx is captured).
@@ -222,7 +305,7 @@ pub(crate) struct Callbacks {
     pub(crate) writecb: Option<DataCallback>,
     pub(crate) eventcb: Option<EventCallback>,
     /// Bumped by every `setcb`, so a callback that was running is not put back over a new one.
-    generation: u64,
+    generation: u32,
 }
 // ANCHOR_END: bufferevent
 
@@ -250,11 +333,28 @@ impl Bufferevent {
         writecb: Option<DataCallback>,
         eventcb: Option<EventCallback>,
     ) {
-        let mut cbs = self.0.cbs.borrow_mut();
-        cbs.readcb = readcb;
-        cbs.writecb = writecb;
-        cbs.eventcb = eventcb;
-        cbs.generation += 1;
+        let old = {
+            let cbs = &mut self.0.state.borrow_mut().cbs;
+            cbs.generation = cbs.generation.wrapping_add(1);
+            (
+                std::mem::replace(&mut cbs.readcb, readcb),
+                std::mem::replace(&mut cbs.writecb, writecb),
+                std::mem::replace(&mut cbs.eventcb, eventcb),
+            )
+        };
+        // Dropped once the state is no longer borrowed: a capture's drop may use the
+        // bufferevent.
+        drop(old);
+    }
+
+    /// The read event. libevent: `bev->ev_read`.
+    pub(crate) fn ev_read(&self) -> EventId {
+        *self.0.ev_read.get().expect("set by the constructor")
+    }
+
+    /// The write event. libevent: `bev->ev_write`.
+    pub(crate) fn ev_write(&self) -> EventId {
+        *self.0.ev_write.get().expect("set by the constructor")
     }
 
     /// The socket. libevent: `bufferevent_getfd()`.
@@ -269,7 +369,7 @@ impl Bufferevent {
     /// returns, or at the next call on the bufferevent; [`read`](Self::read) and
     /// [`read_buffer`](Self::read_buffer) act at once.
     pub fn get_input(&self) -> EvbufferRef {
-        self.0.input.clone()
+        EvbufferRef(Holder::Input(Rc::clone(&self.0)))
     }
 
     /// A handle to the output buffer: what is still to be written. libevent:
@@ -279,7 +379,7 @@ impl Bufferevent {
     /// returns, or at the next call on the bufferevent; [`write`](Self::write) and
     /// [`write_buffer`](Self::write_buffer) act at once.
     pub fn get_output(&self) -> EvbufferRef {
-        self.0.output.clone()
+        EvbufferRef(Holder::Output(Rc::clone(&self.0)))
     }
 
     /// Runs `f` on the input buffer (see [`get_input`](Self::get_input)); an error if an
@@ -306,7 +406,7 @@ impl Bufferevent {
             .state
             .borrow()
             .socket_error
-            .map(std::io::Error::from_raw_os_error)
+            .map(|errno| std::io::Error::from_raw_os_error(errno.get()))
     }
 
     /// `true` once [`free`](Self::free) was called. libevent has none: there a freed
@@ -452,8 +552,8 @@ impl Bufferevent {
             st.timeout_write = write;
         }
         for (ev, what, timeout) in [
-            (self.0.ev_read, EV_READ, read),
-            (self.0.ev_write, EV_WRITE, write),
+            (self.ev_read(), EV_READ, read),
+            (self.ev_write(), EV_WRITE, write),
         ] {
             if !base.event_pending(ev, what)?.is_empty() {
                 match timeout {
@@ -482,7 +582,7 @@ impl Bufferevent {
     /// libevent: `bufferevent_write_buffer()` (`evbuffer_add_buffer` on the output).
     pub fn write_buffer(&self, base: &mut Base, buf: &EvbufferRef) -> Result<()> {
         self.check_alive("bufferevent_write_buffer")?;
-        if !buf.same(&self.0.output) {
+        if !buf.is(&self.0.output) {
             buf.with_call("bufferevent_write_buffer", |src| {
                 self.0
                     .output
@@ -508,7 +608,7 @@ impl Bufferevent {
     /// Moves everything in the input to the end of `buf`. libevent: `bufferevent_read_buffer()`.
     pub fn read_buffer(&self, base: &mut Base, buf: &EvbufferRef) -> Result<()> {
         self.check_alive("bufferevent_read_buffer")?;
-        if !buf.same(&self.0.input) {
+        if !buf.is(&self.0.input) {
             self.0
                 .input
                 .with_call("bufferevent_read_buffer", |input| {
@@ -525,15 +625,25 @@ impl Bufferevent {
     /// libevent: `evbuffer_invoke_callbacks_()` on the input (`bufferevent_inbuf_wm_cb`) and on
     /// the output (`bufferevent_socket_outbuf_cb`), which libevent runs inside every evbuffer call.
     pub(crate) fn run_buffer_callbacks(&self, base: &mut Base) -> Result<()> {
-        if self.is_freed() {
-            return Ok(());
-        }
         const CALL: &str = "evbuffer callbacks";
         let (input_changed, input_len) = self.0.input.with_call(CALL, |input| {
             let info = input.take_cb_info();
             (info.n_added + info.n_deleted > 0, input.len())
         })?;
-        let high = self.0.state.borrow().wm_read.high;
+        let added = self
+            .0
+            .output
+            .with_call(CALL, |out| out.take_cb_info().n_added)?;
+        if !input_changed && added == 0 {
+            return Ok(());
+        }
+        let (freed, high) = {
+            let st = self.0.state.borrow();
+            (st.freed, st.wm_read.high)
+        };
+        if freed {
+            return Ok(());
+        }
         if input_changed && high != 0 {
             if input_len >= high {
                 self.suspend_read(base, BEV_SUSPEND_WM)?;
@@ -541,22 +651,24 @@ impl Bufferevent {
                 self.unsuspend_read(base, BEV_SUSPEND_WM)?;
             }
         }
-        let added = self
-            .0
-            .output
-            .with_call(CALL, |out| out.take_cb_info().n_added)?;
-        let (enabled, write_suspended) = {
+        let (enabled, write_suspended, write_inline, timeout) = {
             let st = self.0.state.borrow();
-            (st.enabled, st.write_suspended)
+            (
+                st.enabled,
+                st.write_suspended,
+                st.write_inline,
+                st.timeout_write,
+            )
         };
+        // BEV_OPT_MINIEVENT_EAGER, inside the read callback: written when it returns.
         if added > 0
+            && !write_inline
             && enabled.contains(EV_WRITE)
-            && base.event_pending(self.0.ev_write, EV_WRITE)?.is_empty()
             && write_suspended == 0
+            && base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
         {
             // Somebody added data and we were not writing: start writing.
-            let timeout = self.0.state.borrow().timeout_write;
-            base.event_add(self.0.ev_write, timeout)?;
+            base.event_add(self.ev_write(), timeout)?;
         }
         Ok(())
     }
@@ -600,7 +712,7 @@ impl Bufferevent {
             if first {
                 st.deferred_in_a_row += 1;
             }
-            first.then_some(st.deferred_in_a_row)
+            first.then_some(u32::from(st.deferred_in_a_row))
         };
         let Some(in_a_row) = schedule else { return };
         let delay = if in_a_row > MAX_DEFERREDS_QUEUED + 1 {
@@ -629,9 +741,9 @@ impl Bufferevent {
         pick: fn(&mut Callbacks) -> &mut Option<DataCallback>,
     ) {
         let (cb, generation) = {
-            let mut cbs = self.0.cbs.borrow_mut();
+            let cbs = &mut self.0.state.borrow_mut().cbs;
             let generation = cbs.generation;
-            (pick(&mut cbs).take(), generation)
+            (pick(cbs).take(), generation)
         };
         let Some(mut cb) = cb else { return };
         // A panic in the callback unwinds through here: the callback is put back first.
@@ -648,7 +760,7 @@ impl Bufferevent {
     /// Calls the event callback with `what`. libevent: `bufferevent_run_eventcb_()`.
     pub(crate) fn run_eventcb(&self, base: &mut Base, what: BevEvent) {
         let (cb, generation) = {
-            let mut cbs = self.0.cbs.borrow_mut();
+            let cbs = &mut self.0.state.borrow_mut().cbs;
             (cbs.eventcb.take(), cbs.generation)
         };
         let Some(mut cb) = cb else { return };
@@ -668,22 +780,27 @@ impl Bufferevent {
     }
 
     /// Puts a callback back after it ran, if nothing replaced the callbacks meanwhile.
-    fn put_back(&self, generation: u64, restore: impl FnOnce(&mut Callbacks)) {
-        if self.is_freed() {
-            return;
-        }
-        let mut cbs = self.0.cbs.borrow_mut();
-        if cbs.generation == generation {
-            restore(&mut cbs);
+    fn put_back(&self, generation: u32, restore: impl FnOnce(&mut Callbacks)) {
+        let mut st = self.0.state.borrow_mut();
+        if !st.freed && st.cbs.generation == generation {
+            restore(&mut st.cbs);
         }
     }
 
     /// Reports an error that has no caller to go to (inside the loop) the way libevent logs:
     /// `[warn] ...` on stderr.
+    #[inline]
     pub(crate) fn warn_on_err(&self, result: Result<()>) {
         if let Err(e) = result {
-            crate::log::warn(&format!("bufferevent on fd {}: {e}", self.0.fd));
+            self.warn(e);
         }
+    }
+
+    /// The body of [`warn_on_err`](Self::warn_on_err), out of the way of the path that has no
+    /// error.
+    #[cold]
+    fn warn(&self, e: Error) {
+        crate::log::warn(&format!("bufferevent on fd {}: {e}", self.0.fd));
     }
 
     // ANCHOR: free
@@ -695,22 +812,18 @@ impl Bufferevent {
     /// `bufferevent_finalize_cb_()`: `be_socket_destruct()`, then `evbuffer_free()` of both
     /// buffers (libevent finalizes a moment later, in the same loop pass).
     pub fn free(&self, base: &mut Base) -> Result<()> {
-        {
+        let callbacks = {
             let mut st = self.0.state.borrow_mut();
             if st.freed {
                 return Err(freed("bufferevent_free"));
             }
             st.freed = true;
-        }
-        {
-            let mut cbs = self.0.cbs.borrow_mut();
-            cbs.readcb = None;
-            cbs.writecb = None;
-            cbs.eventcb = None;
-            cbs.generation += 1;
-        }
-        let del_read = base.event_free(self.0.ev_read);
-        let del_write = base.event_free(self.0.ev_write);
+            std::mem::take(&mut st.cbs)
+        };
+        // Dropped once the state is no longer borrowed (see `setcb`).
+        drop(callbacks);
+        let del_read = base.event_free(self.ev_read());
+        let del_write = base.event_free(self.ev_write());
         self.be_socket_destruct();
         for buf in [&self.0.input, &self.0.output] {
             // A buffer in use by an enclosing closure is emptied by nobody: it goes with the
@@ -731,23 +844,28 @@ mod tests {
 
     /// A bufferevent on one end of a socketpair; the other end is the test's.
     fn setup() -> (Base, Bufferevent, RawFd) {
+        setup_with(BEV_OPT_CLOSE_ON_FREE)
+    }
+
+    /// [`setup`], the bufferevent made with `options`.
+    fn setup_with(options: BevOptions) -> (Base, Bufferevent, RawFd) {
         let mut base = Base::new().expect("base");
         let [a, b] = socketpair().expect("socketpair");
         crate::util::make_socket_nonblocking(a).expect("nonblocking");
         crate::util::make_socket_nonblocking(b).expect("nonblocking");
         // SAFETY: `a` is fresh from socketpair; the bufferevent takes it.
         let a = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(a) };
-        let bev = Bufferevent::socket_new_owned(&mut base, a, BEV_OPT_CLOSE_ON_FREE).expect("bev");
+        let bev = Bufferevent::socket_new_owned(&mut base, a, options).expect("bev");
         (base, bev, b)
     }
 
     fn pending(base: &Base, bev: &Bufferevent) -> (bool, bool) {
         let r = !base
-            .event_pending(bev.0.ev_read, EV_READ)
+            .event_pending(bev.ev_read(), EV_READ)
             .expect("ev")
             .is_empty();
         let w = !base
-            .event_pending(bev.0.ev_write, EV_WRITE)
+            .event_pending(bev.ev_write(), EV_WRITE)
             .expect("ev")
             .is_empty();
         (r, w)
@@ -889,7 +1007,7 @@ mod tests {
                     assert_eq!(bev.read(base, &mut out).expect("read"), 4);
                     assert!(
                         !base
-                            .event_pending(bev.0.ev_read, EV_READ)
+                            .event_pending(bev.ev_read(), EV_READ)
                             .expect("ev")
                             .is_empty()
                     );
@@ -1060,8 +1178,8 @@ mod tests {
     #[test]
     fn a_peer_that_never_reads_costs_bounded_memory_with_back_pressure() {
         const HIGH: usize = 16384;
-        fn run(back_pressure: bool) -> usize {
-            let (mut base, bev, peer) = setup();
+        fn run(back_pressure: bool, options: BevOptions) -> usize {
+            let (mut base, bev, peer) = setup_with(options);
             let flood = vec![b'x'; 4096];
             if back_pressure {
                 bev.setwatermark(&mut base, EV_WRITE, HIGH / 2, 0)
@@ -1098,14 +1216,17 @@ mod tests {
             let _ = crate::sys::close_own(peer);
             most
         }
-        let bounded = run(true);
-        // One read (at most EVBUFFER_MAX_READ) past the mark.
-        assert!(
-            bounded <= HIGH + 4096,
-            "with back-pressure: {bounded} bytes"
-        );
-        let naive = run(false);
-        assert!(naive > 10 * HIGH, "naive echo: {naive} bytes");
+        // BEV_OPT_MINIEVENT_EAGER writes inline, and holds to the marks just the same.
+        for options in [BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER] {
+            let bounded = run(true, options);
+            // One read (at most EVBUFFER_MAX_READ) past the mark.
+            assert!(
+                bounded <= HIGH + 4096,
+                "{options:?} with back-pressure: {bounded} bytes"
+            );
+            let naive = run(false, options);
+            assert!(naive > 10 * HIGH, "{options:?} naive echo: {naive} bytes");
+        }
     }
 
     /// bufferevent_sock.c:bufferevent_readcb / _writecb with EV_TIMEOUT: the side is disabled
@@ -1174,13 +1295,13 @@ mod tests {
         bev.set_timeouts(&mut base, Some(Duration::from_secs(5)), None)
             .expect("timeouts");
         assert!(
-            base.event_pending_deadline(bev.0.ev_read)
+            base.event_pending_deadline(bev.ev_read())
                 .expect("ev")
                 .is_some()
         );
         bev.set_timeouts(&mut base, None, None).expect("timeouts");
         assert!(
-            base.event_pending_deadline(bev.0.ev_read)
+            base.event_pending_deadline(bev.ev_read())
                 .expect("ev")
                 .is_none()
         );
@@ -1271,5 +1392,101 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
         assert_eq!(pending(&base, &bev), (false, false));
         bev.free(&mut base).expect("free");
+    }
+
+    /// An echo read callback: the input moves to the output.
+    fn echo() -> Option<DataCallback> {
+        Some(Box::new(|base, bev| {
+            let input = bev.get_input();
+            bev.write_buffer(base, &input).expect("write_buffer");
+        }))
+    }
+
+    #[test]
+    fn eager_writes_the_echo_in_the_read_pass_without_the_write_event() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        let writes = Rc::new(Cell::new(0));
+        let w = Rc::clone(&writes);
+        bev.setcb(echo(), Some(Box::new(move |_, _| w.set(w.get() + 1))), None);
+        bev.enable(&mut base, EV_READ).expect("enable");
+        for message in [&b"ping"[..], b"pong"] {
+            write(peer, message).expect("write");
+            base.run(LoopFlags::ONCE).expect("one pass");
+            // Written before the pass ended; the write event was never added.
+            assert_eq!(drain_peer(peer), message);
+            assert!(bev.with_output(|b| b.is_empty()).expect("output"));
+            assert_eq!(pending(&base, &bev), (true, false));
+        }
+        assert_eq!(writes.get(), 2, "the write callback ran after each write");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn eager_leaves_what_the_socket_does_not_take_to_the_write_event() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        bev.setcb(echo(), None, None);
+        bev.enable(&mut base, EV_READ).expect("enable");
+        let data: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+        let (mut sent, mut got) = (0, Vec::new());
+        let mut backed_up = false;
+        for _ in 0..100_000 {
+            if got.len() == data.len() {
+                break;
+            }
+            if let Ok(n) = write(peer, &data[sent..data.len().min(sent + 65536)]) {
+                sent += n;
+            }
+            base.run(LoopFlags::NONBLOCK).expect("loop");
+            let queued = bev.with_output(|b| b.len()).expect("output");
+            // The peer reads only once the socket took less than the echo: the rest waits in
+            // the output for the write event (libevent's path from there on).
+            if pending(&base, &bev).1 {
+                assert!(queued > 0, "the write event waits for queued bytes only");
+                backed_up = true;
+            }
+            if backed_up {
+                let mut buf = [0u8; 65536];
+                if let Ok(n) = read(peer, &mut buf) {
+                    got.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+        assert!(backed_up, "the socket never refused part of an echo");
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "every byte, in order");
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    #[test]
+    fn eager_echoes_a_half_closed_peer_then_reports_end_of_file() {
+        let (mut base, bev, peer) = setup_with(BEV_OPT_MINIEVENT_EAGER);
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let e = Rc::clone(&events);
+        bev.setcb(
+            echo(),
+            None,
+            Some(Box::new(move |_, bev, what| {
+                let queued = bev.with_output(|b| b.len()).expect("output");
+                e.borrow_mut().push((what, queued));
+            })),
+        );
+        bev.enable(&mut base, EV_READ).expect("enable");
+        write(peer, b"last words").expect("write");
+        // SAFETY: shutdown takes only integers.
+        assert_eq!(unsafe { libc::shutdown(peer, libc::SHUT_WR) }, 0);
+        for _ in 0..3 {
+            base.run(LoopFlags::NONBLOCK).expect("loop");
+        }
+        assert_eq!(drain_peer(peer), b"last words");
+        assert_eq!(*events.borrow(), [(BEV_EVENT_READING | BEV_EVENT_EOF, 0)]);
+        assert_eq!(
+            bev.get_enabled(),
+            EV_WRITE,
+            "reading stopped at end of file"
+        );
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
     }
 }

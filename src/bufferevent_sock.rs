@@ -11,16 +11,19 @@
 //! socket — callbacks, watermarks, enable/disable, free — is in bufferevent.rs, as in libevent.
 
 use crate::base::Base;
+use crate::buffer::EVBUFFER_MAX_READ;
 use crate::bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
-    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_SUSPEND_WM, BevEvent, BevOptions, Bufferevent,
-    EvbufferRef, Inner, MAX_SINGLE_READ_DEFAULT, MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_SUSPEND_WM, BevEvent,
+    BevOptions, BufferCell, Bufferevent, Callbacks, Inner, MAX_SINGLE_READ_DEFAULT,
+    MAX_SINGLE_WRITE_DEFAULT, State, Watermark,
 };
 use crate::error::{Error, Result};
 use crate::event::{EV_PERSIST, EV_READ, EV_TIMEOUT, EV_WRITE, Ev};
 use crate::sys::{Fd, cvt};
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::net::SocketAddrV4;
+use std::num::NonZeroI32;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 
@@ -68,7 +71,8 @@ impl Bufferevent {
     ) -> Result<Bufferevent> {
         if !BevOptions::all().contains(options) {
             return Err(Error::Unsupported {
-                what: "bufferevent options other than BEV_OPT_CLOSE_ON_FREE",
+                what: "bufferevent options other than BEV_OPT_CLOSE_ON_FREE and \
+                       BEV_OPT_MINIEVENT_EAGER",
                 why: format!(
                     "options {:#x}: minievent has no threads and no deferred callbacks \
                      (BEV_OPT_THREADSAFE 0x02, BEV_OPT_DEFER_CALLBACKS 0x04, \
@@ -77,33 +81,15 @@ impl Bufferevent {
                 ),
             });
         }
-        // The events find their bufferevent through this cell, filled once it exists.
-        let slot: Rc<OnceCell<Bufferevent>> = Rc::default();
-        let reader = Rc::clone(&slot);
-        let ev_read = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, what, _| {
-            if let Some(bev) = reader.get().cloned() {
-                bev.readcb(base, what);
-            }
-        })?;
-        let writer = Rc::clone(&slot);
-        let ev_write = base
-            .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, what, _| {
-                if let Some(bev) = writer.get().cloned() {
-                    bev.writecb(base, what);
-                }
-            })
-            .inspect_err(|_| {
-                // Nothing is pending yet: freeing cannot fail.
-                let _ = base.event_free(ev_read);
-            })?;
         let bev = Bufferevent(Rc::new(Inner {
             fd,
-            owned: RefCell::new(owned),
-            ev_read,
-            ev_write,
-            input: EvbufferRef::new(),
-            output: EvbufferRef::new(),
+            owned: Cell::new(owned),
+            ev_read: OnceCell::new(),
+            ev_write: OnceCell::new(),
+            input: BufferCell::default(),
+            output: BufferCell::default(),
             state: RefCell::new(State {
+                cbs: Callbacks::default(),
                 enabled: EV_WRITE,
                 read_suspended: 0,
                 write_suspended: 0,
@@ -116,10 +102,26 @@ impl Bufferevent {
                 deferred_in_a_row: 0,
                 socket_error: None,
                 freed: false,
+                write_inline: false,
+                eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
             }),
-            cbs: RefCell::default(),
         }));
-        let _ = slot.set(bev.clone());
+        // Each event's callback holds the bufferevent (until `free` frees the events).
+        let reader = bev.clone();
+        let ev_read = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, what, _| {
+            reader.clone().readcb(base, what);
+        })?;
+        let writer = bev.clone();
+        let ev_write = base
+            .event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, what, _| {
+                writer.clone().writecb(base, what);
+            })
+            .inspect_err(|_| {
+                // Nothing is pending yet: freeing cannot fail.
+                let _ = base.event_free(ev_read);
+            })?;
+        let _ = bev.0.ev_read.set(ev_read);
+        let _ = bev.0.ev_write.set(ev_write);
         Ok(bev)
     }
     // ANCHOR_END: socket_new
@@ -168,7 +170,7 @@ impl Bufferevent {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
                 // libevent: bufferevent_run_eventcb_(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS).
-                bev.0.state.borrow_mut().socket_error = Some(libc::ECONNREFUSED);
+                bev.0.state.borrow_mut().socket_error = NonZeroI32::new(libc::ECONNREFUSED);
                 let me = bev.clone();
                 base.once(-1, EV_TIMEOUT, None, move |base: &mut Base, _, _| {
                     if !me.is_freed() {
@@ -198,10 +200,10 @@ impl Bufferevent {
             (st.timeout_read, st.timeout_write)
         };
         if event.contains(EV_READ) {
-            base.event_add(self.0.ev_read, timeout_read)?;
+            base.event_add(self.ev_read(), timeout_read)?;
         }
         if event.contains(EV_WRITE) {
-            base.event_add(self.0.ev_write, timeout_write)?;
+            base.event_add(self.ev_write(), timeout_write)?;
         }
         Ok(())
     }
@@ -210,10 +212,10 @@ impl Bufferevent {
     /// progress: it is what tells the connect's end. libevent: `be_socket_disable()`.
     pub(crate) fn be_socket_disable(&self, base: &mut Base, event: Ev) -> Result<()> {
         if event.contains(EV_READ) {
-            base.event_del(self.0.ev_read)?;
+            base.event_del(self.ev_read())?;
         }
         if event.contains(EV_WRITE) && !self.0.state.borrow().connecting {
-            base.event_del(self.0.ev_write)?;
+            base.event_del(self.ev_write())?;
         }
         Ok(())
     }
@@ -259,12 +261,27 @@ impl Bufferevent {
         if suspended {
             return Ok(());
         }
-        let res = self
-            .0
-            .input
-            .with_call(CALL, |buf| buf.read_from_fd(self.0.fd, Some(howmuch)))?;
+        // BEV_OPT_MINIEVENT_EAGER: no FIONREAD probe while nothing is queued to write.
+        let eager = self.0.state.borrow().eager;
+        let probe = !eager || !self.0.output.with_call(CALL, |buf| buf.is_empty())?;
+        let res = self.0.input.with_call(CALL, |buf| {
+            if probe {
+                buf.read_from_fd(self.0.fd, Some(howmuch))
+            } else {
+                buf.read_atmost(self.0.fd, howmuch.min(EVBUFFER_MAX_READ))
+            }
+        })?;
         let what = match res {
             Ok(0) => BEV_EVENT_READING | BEV_EVENT_EOF,
+            Ok(_) if eager => {
+                self.0.state.borrow_mut().deferred_in_a_row = 0;
+                {
+                    let _inline = WriteInline::start(self);
+                    self.warn_on_err(self.run_buffer_callbacks(base));
+                    self.trigger_read(base);
+                }
+                return self.write_inline(base);
+            }
             Ok(_) => {
                 self.0.state.borrow_mut().deferred_in_a_row = 0;
                 self.warn_on_err(self.run_buffer_callbacks(base));
@@ -273,7 +290,7 @@ impl Bufferevent {
             }
             Err(e) if crate::util::would_block(&e) => return Ok(()),
             Err(e) => {
-                self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                self.0.state.borrow_mut().socket_error = e.raw_os_error().and_then(NonZeroI32::new);
                 BEV_EVENT_READING | BEV_EVENT_ERROR
             }
         };
@@ -282,6 +299,40 @@ impl Bufferevent {
         Ok(())
     }
     // ANCHOR_END: readcb
+
+    // ANCHOR: write_inline
+    /// [`BEV_OPT_MINIEVENT_EAGER`], when the read callback has returned: if the output holds
+    /// bytes and the write event is not already waiting to send them, `writev` them now — the
+    /// body of the write callback, with its write callback and its end-of-file and error
+    /// handling. What the socket did not take is left to the write event, added now: from there
+    /// on it is libevent's path. minievent-only (libevent adds the write event and waits for
+    /// the next loop pass).
+    fn write_inline(&self, base: &mut Base) -> Result<()> {
+        const CALL: &str = "bufferevent_readcb";
+        if !self.may_write()
+            || self.0.output.with_call(CALL, |buf| buf.is_empty())?
+            || !base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
+        {
+            return Ok(());
+        }
+        self.write_output(base, false)?;
+        if self.may_write()
+            && !self.0.output.with_call(CALL, |buf| buf.is_empty())?
+            && base.event_pending(self.ev_write(), EV_WRITE)?.is_empty()
+        {
+            let timeout = self.0.state.borrow().timeout_write;
+            base.event_add(self.ev_write(), timeout)?;
+        }
+        Ok(())
+    }
+
+    /// Writing is enabled, not suspended, not waiting for a connect, and the bufferevent is
+    /// not freed.
+    fn may_write(&self) -> bool {
+        let st = self.0.state.borrow();
+        !st.freed && !st.connecting && st.enabled.contains(EV_WRITE) && st.write_suspended == 0
+    }
+    // ANCHOR_END: write_inline
 
     // ANCHOR: writecb
     /// The write event fired. libevent: `bufferevent_writecb()`.
@@ -315,7 +366,7 @@ impl Bufferevent {
                         return;
                     }
                     if !enabled.contains(EV_WRITE) || suspended {
-                        self.warn_on_err(base.event_del(self.0.ev_write));
+                        self.warn_on_err(base.event_del(self.ev_write()));
                         return;
                     }
                 }
@@ -323,10 +374,10 @@ impl Bufferevent {
                     {
                         let mut st = self.0.state.borrow_mut();
                         st.connecting = false;
-                        st.socket_error = e.raw_os_error();
+                        st.socket_error = e.raw_os_error().and_then(NonZeroI32::new);
                     }
-                    self.warn_on_err(base.event_del(self.0.ev_write));
-                    self.warn_on_err(base.event_del(self.0.ev_read));
+                    self.warn_on_err(base.event_del(self.ev_write()));
+                    self.warn_on_err(base.event_del(self.ev_read()));
                     self.run_eventcb(base, BEV_EVENT_ERROR);
                     return;
                 }
@@ -387,12 +438,13 @@ impl Bufferevent {
                 }
                 Err(e) if crate::util::would_block(&e) => {
                     if output.with_call(CALL, |buf| buf.is_empty())? {
-                        base.event_del(self.0.ev_write)?;
+                        base.event_del(self.ev_write())?;
                     }
                     return Ok(());
                 }
                 Err(e) => {
-                    self.0.state.borrow_mut().socket_error = e.raw_os_error();
+                    self.0.state.borrow_mut().socket_error =
+                        e.raw_os_error().and_then(NonZeroI32::new);
                     BEV_EVENT_WRITING | BEV_EVENT_ERROR
                 }
             };
@@ -403,7 +455,7 @@ impl Bufferevent {
             }
         }
         if output.with_call(CALL, |buf| buf.is_empty())? {
-            base.event_del(self.0.ev_write)?;
+            base.event_del(self.ev_write())?;
         }
         self.warn_on_err(self.run_buffer_callbacks(base));
         let low = self.0.state.borrow().wm_write.low;
@@ -420,7 +472,25 @@ impl Bufferevent {
     /// libevent: `be_socket_destruct()` (`BEV_OPT_CLOSE_ON_FREE`).
     pub(crate) fn be_socket_destruct(&self) {
         // Dropping the Fd closes it; like libevent, a failing close is not reported.
-        drop(self.0.owned.borrow_mut().take());
+        drop(self.0.owned.take());
     }
     // ANCHOR_END: be_socket_destruct
+}
+
+/// [`BEV_OPT_MINIEVENT_EAGER`]: while it lives, the read callback is running and bytes it adds
+/// to the output do not add the write event (`write_inline` writes them when it returns). A
+/// drop, so that a panicking callback leaves the flag cleared.
+struct WriteInline<'a>(&'a Bufferevent);
+
+impl<'a> WriteInline<'a> {
+    fn start(bev: &'a Bufferevent) -> WriteInline<'a> {
+        bev.0.state.borrow_mut().write_inline = true;
+        WriteInline(bev)
+    }
+}
+
+impl Drop for WriteInline<'_> {
+    fn drop(&mut self) {
+        self.0.0.state.borrow_mut().write_inline = false;
+    }
 }

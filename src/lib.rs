@@ -96,8 +96,8 @@ pub use base::Base;
 pub use buffer::{EolStyle, Evbuffer};
 pub use bufferevent::{
     BEV_EVENT_CONNECTED, BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_READING, BEV_EVENT_TIMEOUT,
-    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_NONE, BevEvent, BevOptions, Bufferevent,
-    EvbufferRef,
+    BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, BEV_OPT_MINIEVENT_EAGER, BEV_OPT_NONE, BevEvent,
+    BevOptions, Bufferevent, EvbufferRef,
 };
 pub use config::{BaseFlags, Config};
 pub use error::{Error, Result};

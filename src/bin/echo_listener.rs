@@ -16,7 +16,11 @@
 //! later from a timer (`Base::once`), as the other echo servers pause: one line on stderr when
 //! fds first run out, one when a connection is accepted again.
 //!
-//! Usage: `echo_listener [--port P]` (default 5555), listening on 127.0.0.1; `--help` says more.
+//! With `--beyond` each bufferevent is made with `BEV_OPT_MINIEVENT_EAGER`, minievent's opt-in
+//! "beyond libevent" mode (3 syscalls per echoed message instead of 7).
+//!
+//! Usage: `echo_listener [--port P] [--beyond]` (default 5555), listening on 127.0.0.1; `--help`
+//! says more.
 
 mod cli_args;
 #[allow(
@@ -30,9 +34,9 @@ use echo_common::{say, say_err};
 
 use minievent::listener::Listener;
 use minievent::{
-    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE, Base, BevEvent,
-    Bufferevent, EV_READ, EV_TIMEOUT, EV_WRITE, LEV_OPT_CLOSE_ON_FREE, LEV_OPT_DISABLED,
-    LEV_OPT_REUSEABLE,
+    BEV_EVENT_EOF, BEV_EVENT_ERROR, BEV_EVENT_WRITING, BEV_OPT_CLOSE_ON_FREE,
+    BEV_OPT_MINIEVENT_EAGER, Base, BevEvent, BevOptions, Bufferevent, EV_READ, EV_TIMEOUT,
+    EV_WRITE, LEV_OPT_CLOSE_ON_FREE, LEV_OPT_DISABLED, LEV_OPT_REUSEABLE,
 };
 use std::cell::Cell;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -63,7 +67,10 @@ enum Phase {
 
 fn main() -> ExitCode {
     echo_common::output::init(NAME);
-    let port = match cli_args::port_or_help(std::env::args().skip(1), 5555) {
+    // `--beyond` is this server's own option; the rest is the programs' common command line.
+    let (beyond, args): (Vec<String>, Vec<String>) =
+        std::env::args().skip(1).partition(|arg| arg == "--beyond");
+    let port = match cli_args::port_or_help(args.into_iter(), 5555) {
         Ok(Some(port)) => port,
         Ok(None) => {
             say!("{}", help());
@@ -74,7 +81,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match serve(port) {
+    let options = if beyond.is_empty() {
+        BEV_OPT_CLOSE_ON_FREE
+    } else {
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_MINIEVENT_EAGER
+    };
+    match serve(port, options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             say_err!("{NAME}: {e}");
@@ -85,7 +97,7 @@ fn main() -> ExitCode {
 
 /// The usage line.
 fn usage() -> String {
-    format!("usage: {NAME} [--port P]   (P in 1..65535, default 5555; --help explains)")
+    format!("usage: {NAME} [--port P] [--beyond]   (P in 1..65535, default 5555; --help explains)")
 }
 
 /// What `--help` prints.
@@ -98,19 +110,21 @@ samples write one: every byte a client sends comes back to it.
 
 Options:
   --port P    listen on 127.0.0.1:P (1..65535; default 5555)
-  -h, --help  print this help and exit
+{}  -h, --help  print this help and exit
 
 It prints `{NAME}: listening on 127.0.0.1:P` when it is ready, then `accepted fd N` and
 `closed fd N` for each connection on stdout, and errors on stderr. When it runs out of fds it
 disables its listener and enables it again every {} ms. It runs until it is killed.",
         usage(),
+        echo_common::BEYOND_HELP,
         RETRY.as_millis()
     )
 }
 
 // ANCHOR: serve
 /// The base, the listener (bound, listening, not yet enabled), the banner, enable, the loop.
-fn serve(port: u16) -> minievent::Result<()> {
+/// Each connection's bufferevent gets `options`.
+fn serve(port: u16, options: BevOptions) -> minievent::Result<()> {
     let mut base = Base::new()?;
     let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
     // Whether fds are short: set by the error callback, cleared by the next accept.
@@ -121,7 +135,7 @@ fn serve(port: u16) -> minievent::Result<()> {
         addr,
         LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
         -1,
-        move |base, _lev, sock, _peer| on_accept(base, sock, &on_new),
+        move |base, _lev, sock, _peer| on_accept(base, sock, options, &on_new),
     )?;
     listener.set_error_cb(Some(move |base: &mut Base, lev: &Listener, e: &_| {
         on_accept_error(base, lev, e, &short)
@@ -134,15 +148,16 @@ fn serve(port: u16) -> minievent::Result<()> {
 // ANCHOR_END: serve
 
 // ANCHOR: on_accept
-/// A new connection (already non-blocking: `accept4(SOCK_NONBLOCK)`): a bufferevent that closes
-/// the socket when freed, its callbacks, reading. libevent: an `evconnlistener_cb`.
-fn on_accept(base: &mut Base, sock: OwnedFd, short: &Cell<bool>) {
+/// A new connection (already non-blocking: `accept4(SOCK_NONBLOCK)`): a bufferevent with
+/// `options` (it closes the socket when freed), its callbacks, reading. libevent: an
+/// `evconnlistener_cb`.
+fn on_accept(base: &mut Base, sock: OwnedFd, options: BevOptions, short: &Cell<bool>) {
     if short.replace(false) {
         say_err!("{NAME}: accepting again");
     }
     let fd = sock.as_raw_fd();
     say!("accepted fd {fd}");
-    let bev = match Bufferevent::socket_new_owned(base, sock, BEV_OPT_CLOSE_ON_FREE) {
+    let bev = match Bufferevent::socket_new_owned(base, sock, options) {
         Ok(bev) => bev,
         Err(e) => {
             say_err!("{NAME}: fd {fd}: {e}");

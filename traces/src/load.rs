@@ -618,6 +618,8 @@ pub struct FdExhaustionConfig {
     /// How long to wait after the last client for the server's last lines (the echo servers
     /// sum a shortage up once a second has passed without one).
     pub settle: Duration,
+    /// More arguments for the server, after `--port P` (`--beyond`).
+    pub server_args: Vec<String>,
 }
 
 impl Default for FdExhaustionConfig {
@@ -634,6 +636,7 @@ impl Default for FdExhaustionConfig {
             seed: 1,
             deadline: Duration::from_secs(60),
             settle: Duration::from_millis(1500),
+            server_args: Vec::new(),
         }
     }
 }
@@ -739,8 +742,8 @@ pub fn fd_exhaustion(
     program: &Path,
     config: &FdExhaustionConfig,
 ) -> Result<FdExhaustionReport, String> {
-    let mut server =
-        Server::start_with_fd_limit(program, config.fd_limit).map_err(|e| e.to_string())?;
+    let mut server = Server::start_with_fd_limit(program, config.fd_limit, &config.server_args)
+        .map_err(|e| e.to_string())?;
     let mut report = FdExhaustionReport::default();
     let baseline = server.open_fds().map_err(|e| e.to_string())?;
     report.fds.0 = baseline;

@@ -88,19 +88,34 @@ impl Server {
     /// Starts `program --port P` on a free port and waits for its banner. A port taken in the
     /// meantime (the banner never comes, the program exits) is retried with another, five times.
     pub fn start(program: &Path, under: Under) -> Result<Server, TraceError> {
-        Server::start_limited(program, under, None)
+        Server::start_limited(program, under, None, &[])
+    }
+
+    /// [`Server::start`] with more arguments after `--port P` (`--beyond`).
+    pub fn start_with_args(
+        program: &Path,
+        under: Under,
+        args: &[String],
+    ) -> Result<Server, TraceError> {
+        Server::start_limited(program, under, None, args)
     }
 
     /// [`Server::start`], with `RLIMIT_NOFILE` set to `nofile` (soft and hard) in the child
     /// before it runs: the server can have at most `nofile` fds open.
-    pub fn start_with_fd_limit(program: &Path, nofile: u64) -> Result<Server, TraceError> {
-        Server::start_limited(program, Under::Nothing, Some(nofile))
+    /// `args` go after `--port P`.
+    pub fn start_with_fd_limit(
+        program: &Path,
+        nofile: u64,
+        args: &[String],
+    ) -> Result<Server, TraceError> {
+        Server::start_limited(program, Under::Nothing, Some(nofile), args)
     }
 
     fn start_limited(
         program: &Path,
         under: Under,
         nofile: Option<u64>,
+        args: &[String],
     ) -> Result<Server, TraceError> {
         if !program.is_file() {
             return Err(TraceError::ProgramMissing {
@@ -110,7 +125,7 @@ impl Server {
         }
         let mut last = None;
         for _ in 0..5 {
-            match Server::try_start(program, under, nofile, free_port()?) {
+            match Server::try_start(program, under, nofile, args, free_port()?) {
                 Ok(server) => return Ok(server),
                 Err(e) => last = Some(e),
             }
@@ -122,6 +137,7 @@ impl Server {
         program: &Path,
         under: Under,
         nofile: Option<u64>,
+        args: &[String],
         port: u16,
     ) -> Result<Server, TraceError> {
         let summary = (under == Under::StraceCount).then(temp_summary);
@@ -135,6 +151,7 @@ impl Server {
         };
         command
             .args(["--port", &port.to_string()])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

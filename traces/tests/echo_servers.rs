@@ -126,8 +126,10 @@ fn echo_bufferevent_flushes_before_it_closes_a_half_closed_client() {
 
 /// `just stress` at a size for CI: 60 connections at once, payloads up to 2 MiB, slow, late and
 /// aborting readers; every byte back, every fd closed.
-fn small_stress(program: &str) {
-    let mut server = start(Path::new(program));
+fn small_stress(program: &str, args: &[&str]) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let mut server = Server::start_with_args(Path::new(program), Under::Nothing, &args)
+        .unwrap_or_else(|e| panic!("{e}"));
     let config = StressConfig {
         conns: 60,
         max_size: 2 << 20,
@@ -145,17 +147,117 @@ fn small_stress(program: &str) {
 
 #[test]
 fn stress_echo_event_small() {
-    small_stress(env!("CARGO_BIN_EXE_echo_event"));
+    small_stress(env!("CARGO_BIN_EXE_echo_event"), &[]);
 }
 
 #[test]
 fn stress_echo_bufferevent_small() {
-    small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"));
+    small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"), &[]);
 }
 
 #[test]
 fn stress_echo_listener_small() {
-    small_stress(env!("CARGO_BIN_EXE_echo_listener"));
+    small_stress(env!("CARGO_BIN_EXE_echo_listener"), &[]);
+}
+
+/// The same with `--beyond` (`BEV_OPT_MINIEVENT_EAGER`): inline writes, short ones included,
+/// lose nothing.
+#[test]
+fn stress_echo_bufferevent_beyond_small() {
+    small_stress(env!("CARGO_BIN_EXE_echo_bufferevent"), &["--beyond"]);
+}
+
+#[test]
+fn stress_echo_listener_beyond_small() {
+    small_stress(env!("CARGO_BIN_EXE_echo_listener"), &["--beyond"]);
+}
+
+/// The syscalls `program args` makes, under `strace -f -c`, for one connection that echoes
+/// `messages` 100-byte messages in lock-step and closes.
+fn syscalls_for(program: &str, args: &[&str], messages: usize) -> Vec<(String, u64)> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let server = Server::start_with_args(Path::new(program), Under::StraceCount, &args)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    // Nothing is sent before the server has accepted: the accept and the first message (or
+    // the end of file) then never come back from the same epoll_wait.
+    wait_for_line(&server, "accepted fd");
+    let message = [b'm'; 100];
+    let mut echo = [0u8; 100];
+    for _ in 0..messages {
+        conn.write_all(&message).expect("send");
+        conn.read_exact(&mut echo).expect("echo");
+        assert_eq!(echo, message);
+    }
+    drop(conn);
+    wait_for_line(&server, "closed fd");
+    let summary = server.stop().expect("stop").expect("strace's summary");
+    minievent_traces::server::parse_counts(&summary)
+}
+
+/// Waits until the server printed a line that starts with `start`.
+fn wait_for_line(server: &Server, start: &str) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !server.lines().iter().any(|l| l.starts_with(start)) {
+        assert!(
+            Instant::now() < until,
+            "{}: no {start:?} line",
+            server.program.display()
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Syscalls per echoed message: a run of 50 messages minus a run of none (the connection's own
+/// accept, setup, end of file and close cancel out).
+fn syscalls_per_message(program: &str, args: &[&str]) -> Vec<(String, u64)> {
+    const MESSAGES: u64 = 50;
+    let base: std::collections::BTreeMap<String, u64> =
+        syscalls_for(program, args, 0).into_iter().collect();
+    let mut per: Vec<(String, u64)> = syscalls_for(program, args, MESSAGES as usize)
+        .into_iter()
+        .filter_map(|(name, calls)| {
+            let extra = calls - base.get(&name).copied().unwrap_or(0);
+            assert_eq!(
+                extra % MESSAGES,
+                0,
+                "{name}: {extra} calls for {MESSAGES} messages"
+            );
+            (extra > 0).then_some((name, extra / MESSAGES))
+        })
+        .collect();
+    per.sort();
+    per
+}
+
+/// The opt-in "beyond libevent" mode (`--beyond`, `BEV_OPT_MINIEVENT_EAGER`) echoes a message
+/// with 3 syscalls — epoll_wait, readv, writev — where the faithful mode, like libevent, makes 7:
+/// ioctl(FIONREAD) before the readv, epoll_ctl to add EPOLLOUT, a second epoll_wait for it, and
+/// epoll_ctl to remove it once the output is empty.
+#[test]
+fn beyond_mode_echoes_a_message_with_3_syscalls_instead_of_7() {
+    let counts = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+        pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    };
+    let faithful = counts(&[
+        ("epoll_ctl", 2),
+        ("epoll_wait", 2),
+        ("ioctl", 1),
+        ("readv", 1),
+        ("writev", 1),
+    ]);
+    let beyond = counts(&[("epoll_wait", 1), ("readv", 1), ("writev", 1)]);
+    for program in [
+        env!("CARGO_BIN_EXE_echo_bufferevent"),
+        env!("CARGO_BIN_EXE_echo_listener"),
+    ] {
+        assert_eq!(syscalls_per_message(program, &[]), faithful, "{program}");
+        assert_eq!(
+            syscalls_per_message(program, &["--beyond"]),
+            beyond,
+            "{program} --beyond"
+        );
+    }
 }
 
 /// `just stress`'s fd-exhaustion case at a size for CI: 60 clients against a server limited to 32

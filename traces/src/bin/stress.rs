@@ -4,7 +4,8 @@
 //! NAME is `echo_event`, `echo_bufferevent` or `echo_listener`: minievent's release build
 //! (`target/release/NAME`; `--debug`: `target/debug/NAME`), or with `--libevent` the C reference
 //! (`target/reference/NAME`, whose seed bugs make it lose bytes, and which exits when `accept`
-//! fails for want of an fd). Two cases run, one after the other (`--case` picks one):
+//! fails for want of an fd). `--beyond` starts minievent's server with `--beyond` (its opt-in
+//! "beyond libevent" mode, `BEV_OPT_MINIEVENT_EAGER`). Two cases run, one after the other (`--case` picks one):
 //!
 //! - **load**: the server is started on a free port; hundreds of connections then send random
 //!   payloads (up to several MiB), half-close, and check every byte of the echo (see
@@ -32,7 +33,8 @@ use minievent_traces::{reference_program, target_dir};
 #[command(
     name = "stress",
     after_help = "Examples:\n  just stress echo_bufferevent\n  just stress echo_event --case \
-                  fd-exhaustion --fd-limit 64 --waiters 200\n  just stress echo_event --libevent \
+                  fd-exhaustion --fd-limit 64 --waiters 200\n  just stress echo_bufferevent --beyond   \
+                  (minievent's eager mode: 3 syscalls per echo)\n  just stress echo_event --libevent \
                   --case load   (the walk-through post's C server: it loses bytes)"
 )]
 struct Cli {
@@ -54,6 +56,11 @@ struct Cli {
     /// Run minievent's debug build (target/debug/NAME) instead of the release build.
     #[arg(long, conflicts_with = "libevent")]
     debug: bool,
+
+    /// Start the server with `--beyond`: minievent's opt-in "beyond libevent" mode
+    /// (`BEV_OPT_MINIEVENT_EAGER`; echo_bufferevent and echo_listener take it).
+    #[arg(long, conflicts_with = "libevent")]
+    beyond: bool,
 
     /// Which case to run: `load`, `fd-exhaustion`, or `all` (both, load first).
     #[arg(long, value_enum, default_value_t = Case::All)]
@@ -204,6 +211,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The arguments the server gets after `--port P`.
+fn server_args(cli: &Cli) -> Vec<String> {
+    if cli.beyond {
+        vec!["--beyond".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The load case; `true` when it passed.
 fn load_case(cli: &Cli, program: &std::path::Path) -> bool {
     let config = StressConfig {
@@ -216,7 +232,7 @@ fn load_case(cli: &Cli, program: &std::path::Path) -> bool {
         deadline: Duration::from_secs(cli.deadline),
         ..StressConfig::default()
     };
-    let mut server = match Server::start(program, Under::Nothing) {
+    let mut server = match Server::start_with_args(program, Under::Nothing, &server_args(cli)) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("error: {e}");
@@ -225,7 +241,7 @@ fn load_case(cli: &Cli, program: &std::path::Path) -> bool {
     };
     println!(
         "stress: {} connections (up to {} each; {}% slow, {}% late, {}% aborting readers; seed {}) \
-         against {} on port {}",
+         against {}{} on port {}",
         config.conns,
         human(config.max_size as u64),
         config.slow_percent,
@@ -233,6 +249,7 @@ fn load_case(cli: &Cli, program: &std::path::Path) -> bool {
         config.abort_percent,
         config.seed,
         program.display(),
+        if cli.beyond { " --beyond" } else { "" },
         server.port
     );
     match stress(&mut server, &config) {
@@ -265,13 +282,15 @@ fn fd_exhaustion_case(cli: &Cli, program: &std::path::Path) -> bool {
         max_cpu_percent: cli.max_cpu,
         max_log_lines: cli.max_log_lines,
         seed: cli.seed,
+        server_args: server_args(cli),
         ..FdExhaustionConfig::default()
     };
     println!(
-        "stress: fd exhaustion: {} clients against {} limited to {} fds (CPU measured over {:.1} \
-         s, at most {}%; at most {} lines on stderr)",
+        "stress: fd exhaustion: {} clients against {}{} limited to {} fds (CPU measured over \
+         {:.1} s, at most {}%; at most {} lines on stderr)",
         config.clients,
         program.display(),
+        if cli.beyond { " --beyond" } else { "" },
         config.fd_limit,
         config.window.as_secs_f64(),
         config.max_cpu_percent,
