@@ -15,9 +15,10 @@ mod echo_common;
 
 use echo_common::{say, say_err};
 
-use minievent::util::{read, would_block, write};
+use minievent::util::{read_uninit, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -101,14 +102,15 @@ fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
 // ANCHOR: on_read
 /// Readable: echo what arrived; keep what the socket would not take and wait for EV_WRITE.
 fn on_read(base: &mut Base, conn: &Shared) {
-    let mut buf = [0u8; 4096];
+    // Not zeroed: the kernel fills what it reads, and only that much is looked at.
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
     let fd = conn.borrow().fd;
-    let result = match read(fd, &mut buf) {
-        Ok(0) => {
+    let result = match read_uninit(fd, &mut buf) {
+        Ok([]) => {
             // EOF. Nothing is pending here (reading pauses while something is), so close now.
             return close_conn(base, conn);
         }
-        Ok(n) => echo(base, conn, &buf[..n]),
+        Ok(data) => echo(base, conn, data),
         Err(e) if would_block(&e) => Ok(()),
         Err(e) => Err(e),
     };
