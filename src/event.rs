@@ -152,8 +152,44 @@ pub(crate) struct Event {
     pub pncalls: bool,
     /// Set by `event_del` while `pncalls`: the running closure makes no further call.
     pub ncalls_aborted: bool,
+    /// The next event on its active queue (the base's event-table slot), or [`NIL`].
+    /// libevent: `ev_evcallback.evcb_active_next.tqe_next`.
+    pub active_next: u32,
+    /// The previous event on its active queue, or [`NIL`] at the head.
+    /// libevent: `ev_evcallback.evcb_active_next.tqe_prev`.
+    pub active_prev: u32,
 }
 // ANCHOR_END: event_struct
+
+/// No event: the end of a list threaded through the event table by slot (libevent's `NULL`).
+pub const NIL: u32 = u32::MAX;
+
+// ANCHOR: active_queue
+/// One priority's FIFO of active events: a doubly linked list threaded through the events
+/// themselves ([`Event::active_next`], [`Event::active_prev`]), so adding at the tail and taking
+/// off from anywhere are O(1) and allocate nothing. libevent: `struct evcallback_list`, a
+/// `TAILQ_HEAD` linked by `evcb_active_next`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActiveQueue {
+    /// The oldest active event's slot, or [`NIL`]: the next to run.
+    pub head: u32,
+    /// The newest active event's slot, or [`NIL`].
+    pub tail: u32,
+}
+
+impl ActiveQueue {
+    /// A queue with no event. libevent: `TAILQ_INIT`.
+    pub const EMPTY: ActiveQueue = ActiveQueue {
+        head: NIL,
+        tail: NIL,
+    };
+
+    /// `true` when no event of this priority is active. libevent: `TAILQ_EMPTY`.
+    pub fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+}
+// ANCHOR_END: active_queue
 
 // ANCHOR: event_assign
 /// The checks `event_assign()` makes before an event exists, plus minievent's own (see Divergences).
@@ -198,6 +234,8 @@ impl Event {
             ncalls: 0,
             pncalls: false,
             ncalls_aborted: false,
+            active_next: NIL,
+            active_prev: NIL,
         }
     }
 
@@ -421,27 +459,61 @@ impl Base {
         }
         ev.list.active = true;
         let pri = ev.pri;
+        let tail = self.activequeues[pri].tail;
+        let ev = self.event_at(id.index);
+        ev.active_prev = tail;
+        ev.active_next = NIL;
         if running.is_some_and(|running| pri < running) {
             // A more urgent event became active while a less urgent queue runs: go back to it.
             self.event_continue = true;
         }
-        self.activequeues[pri].push_back(id);
+        // event_queue_insert_active: TAILQ_INSERT_TAIL.
+        if tail == NIL {
+            self.activequeues[pri].head = id.index;
+        } else {
+            self.event_at(tail).active_next = id.index;
+        }
+        self.activequeues[pri].tail = id.index;
         self.event_count_active += 1;
     }
     // ANCHOR_END: activate
 
-    /// Takes the event off its active queue. libevent: `event_queue_remove_active()`.
+    /// Takes the event off its active queue, wherever it is on it. libevent:
+    /// `event_queue_remove_active()` (`TAILQ_REMOVE`).
     pub(crate) fn remove_active(&mut self, id: EventId) {
         let ev = self.ev_mut(id).expect("removing an event that exists");
         ev.list.active = false;
-        let pri = ev.pri;
-        let queue = &mut self.activequeues[pri];
-        let at = queue
-            .iter()
-            .position(|&e| e == id)
-            .expect("an active event is on its queue");
-        queue.remove(at);
+        let (pri, prev, next) = (ev.pri, ev.active_prev, ev.active_next);
+        if prev == NIL {
+            self.activequeues[pri].head = next;
+        } else {
+            self.event_at(prev).active_next = next;
+        }
+        if next == NIL {
+            self.activequeues[pri].tail = prev;
+        } else {
+            self.event_at(next).active_prev = prev;
+        }
         self.event_count_active -= 1;
+    }
+
+    /// The oldest active event of priority `pri`: the next to run. libevent:
+    /// `TAILQ_FIRST(&base->activequeues[pri])`.
+    pub(crate) fn active_front(&self, pri: usize) -> Option<EventId> {
+        let head = self.activequeues[pri].head;
+        (head != NIL).then(|| EventId {
+            index: head,
+            generation: self.events[head as usize].generation,
+            base: self.id,
+        })
+    }
+
+    /// The event in slot `index`, which a list links to: it exists.
+    fn event_at(&mut self, index: u32) -> &mut Event {
+        self.events[index as usize]
+            .event
+            .as_mut()
+            .expect("a linked event exists")
     }
 
     /// Takes the event off the timeout heap. libevent: `event_queue_remove_timeout()`.

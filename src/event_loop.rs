@@ -127,9 +127,7 @@ impl Base {
             ready.clear();
             let waited = self.backend.dispatch(timeout, &mut ready);
             for &(fd, what) in &ready {
-                for (id, res) in self.io.active(fd, what) {
-                    self.activate(id, res);
-                }
+                self.evmap_io_active(fd, what);
             }
             self.ready = ready;
             waited?;
@@ -190,7 +188,7 @@ impl Base {
             }
             self.event_running_priority = Some(pri);
             let max_to_process = self.max_to_process(pri);
-            while let Some(&id) = self.activequeues[pri].front() {
+            while let Some(id) = self.active_front(pri) {
                 let ev = self.ev(id).expect("active events exist");
                 let internal = ev.internal;
                 if ev.events.contains(EV_PERSIST) {
