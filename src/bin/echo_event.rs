@@ -29,8 +29,12 @@ struct Conn {
     fd: RawFd,
     /// The socket, closed by [`close_conn`].
     sock: Option<OwnedFd>,
-    read_ev: EventId,
-    write_ev: EventId,
+    /// The read event of the walk-through post (set right after it is made: its callback holds
+    /// this connection).
+    read_ev: Option<EventId>,
+    /// The write event, made at the first short write: a connection that never has one needs
+    /// none, and costs one event, as in the walk-through post.
+    write_ev: Option<EventId>,
     /// Bytes read but not yet written back; reading pauses while there are any, so the EOF of a
     /// half-closed client is only seen — and the socket only closed — once they are all written.
     pending: Vec<u8>,
@@ -44,8 +48,7 @@ fn main() -> ExitCode {
 }
 
 // ANCHOR: on_accept
-/// A new connection (accepted, non-blocking, announced by echo_common): a read event and a write
-/// event, reading first.
+/// A new connection (accepted, non-blocking, announced by echo_common): its read event, added.
 fn start(base: &mut Base, sock: OwnedFd) {
     let fd = sock.as_raw_fd();
     if let Err(e) = start_conn(base, sock) {
@@ -54,48 +57,32 @@ fn start(base: &mut Base, sock: OwnedFd) {
     }
 }
 
-/// Both events, then reading; on any failure every event made so far is freed and the socket
+/// The read event, then reading; on any failure the event (if made) is freed and the socket
 /// closed.
 fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
     let fd = sock.as_raw_fd();
-    let conn: Rc<RefCell<Option<Shared>>> = Rc::default();
-    let (c1, c2) = (Rc::clone(&conn), Rc::clone(&conn));
-    let read_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
-        if let Some(conn) = c1.borrow().clone() {
-            on_read(base, &conn);
-        }
-    });
-    let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
-        if let Some(conn) = c2.borrow().clone() {
-            on_write(base, &conn);
-        }
-    });
-    let (read_ev, write_ev) = match (read_ev, write_ev) {
-        (Ok(r), Ok(w)) => (r, w),
-        (r, w) => {
-            // Free the one that was made (not pending yet: freeing cannot fail), then close.
-            for ev in [r.as_ref().ok(), w.as_ref().ok()].into_iter().flatten() {
-                let _ = base.event_free(*ev);
-            }
-            echo_common::close_conn(sock);
-            return r.and(w).map(drop);
-        }
-    };
     let shared = Rc::new(RefCell::new(Conn {
         fd,
         sock: Some(sock),
-        read_ev,
-        write_ev,
+        read_ev: None,
+        write_ev: None,
         pending: Vec::new(),
     }));
+    let c = Rc::clone(&shared);
+    let read_ev = match base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
+        on_read(base, &c)
+    }) {
+        Ok(ev) => ev,
+        Err(e) => {
+            close_conn_quietly(base, &shared);
+            return Err(e);
+        }
+    };
+    shared.borrow_mut().read_ev = Some(read_ev);
     let on_shutdown = Rc::clone(&shared);
     echo_common::opened(fd, move |base| close_conn_quietly(base, &on_shutdown));
-    *conn.borrow_mut() = Some(shared);
-    base.event_add(read_ev, None).inspect_err(|_| {
-        if let Some(c) = conn.borrow().as_ref() {
-            close_conn_quietly(base, c);
-        }
-    })
+    base.event_add(read_ev, None)
+        .inspect_err(|_| close_conn_quietly(base, &shared))
 }
 // ANCHOR_END: on_accept
 
@@ -130,8 +117,22 @@ fn echo(base: &mut Base, conn: &Shared, data: &[u8]) -> minievent::Result<()> {
     };
     if written < data.len() {
         c.pending.extend_from_slice(&data[written..]);
-        base.event_del(c.read_ev)?;
-        base.event_add(c.write_ev, None)?;
+        let write_ev = match c.write_ev {
+            Some(ev) => ev,
+            None => {
+                // event_new makes no syscall: the trace is the same whenever it is made.
+                let w = Rc::clone(conn);
+                let ev = base.event_new(c.fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
+                    on_write(base, &w)
+                })?;
+                c.write_ev = Some(ev);
+                ev
+            }
+        };
+        if let Some(read_ev) = c.read_ev {
+            base.event_del(read_ev)?;
+        }
+        base.event_add(write_ev, None)?;
     }
     Ok(())
 }
@@ -155,9 +156,10 @@ fn on_write(base: &mut Base, conn: &Shared) {
     let c = conn.borrow();
     let resumed = match flushed {
         Ok(false) => return,
-        Ok(true) => base
-            .event_del(c.write_ev)
-            .and_then(|()| base.event_add(c.read_ev, None)),
+        Ok(true) => c
+            .write_ev
+            .map_or(Ok(()), |ev| base.event_del(ev))
+            .and_then(|()| c.read_ev.map_or(Ok(()), |ev| base.event_add(ev, None))),
         Err(e) => Err(e),
     };
     if let Err(e) = resumed {
@@ -169,18 +171,18 @@ fn on_write(base: &mut Base, conn: &Shared) {
 // ANCHOR_END: on_write
 
 // ANCHOR: close_conn
-/// Frees both events and closes the socket, in the walk-through post's order: message, event_free, close.
+/// Frees the events and closes the socket, in the walk-through post's order: message, event_free, close.
 fn close_conn(base: &mut Base, conn: &Shared) {
     say!("closed fd {}", conn.borrow().fd);
     close_conn_quietly(base, conn);
 }
 
-/// [`close_conn`] without the message: frees both events, closes the socket (what is pending is
+/// [`close_conn`] without the message: frees the events, closes the socket (what is pending is
 /// dropped). Also how `--graceful` closes an open connection at shutdown.
 fn close_conn_quietly(base: &mut Base, conn: &Shared) {
     let mut c = conn.borrow_mut();
     echo_common::closed(c.fd);
-    for ev in [c.read_ev, c.write_ev] {
+    for ev in [c.read_ev.take(), c.write_ev.take()].into_iter().flatten() {
         if let Err(e) = base.event_free(ev) {
             say_err!("echo_event: fd {}: {e}", c.fd);
         }
