@@ -123,13 +123,14 @@ impl Base {
                 return Ok(LoopExit::NoEvents);
             }
             self.tv_cache = None;
-            let mut ready = std::mem::take(&mut self.ready);
-            ready.clear();
-            let waited = self.backend.dispatch(timeout, &mut ready);
-            for &(fd, what) in &ready {
+            // The same buffer every time: no allocation once it has grown. Activating runs no
+            // callback, so nothing changes `ready` while it is walked.
+            self.ready.clear();
+            let waited = self.backend.dispatch(timeout, &mut self.ready);
+            for i in 0..self.ready.len() {
+                let (fd, what) = self.ready[i];
                 self.evmap_io_active(fd, what);
             }
-            self.ready = ready;
             waited?;
             self.update_time_cache();
             self.timeout_process();
