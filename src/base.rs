@@ -203,7 +203,7 @@ impl Base {
             .events
             .iter()
             .filter_map(|s| s.event.as_ref())
-            .map(|e| e.pri)
+            .map(|e| usize::from(e.pri))
             .max();
         if let Some(pri) = highest
             && pri >= npriorities
@@ -519,7 +519,7 @@ pub(crate) struct Positions<'a>(pub &'a mut [Slot]);
 impl HeapIndex for Positions<'_> {
     fn set_heap_index(&mut self, id: EventId, index: usize) {
         if let Some(ev) = self.0[id.index as usize].event.as_mut() {
-            ev.heap_index = index;
+            ev.heap_index = u32::try_from(index).expect("fewer than 2^32 timeouts");
         }
     }
 }

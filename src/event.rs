@@ -129,17 +129,18 @@ pub(crate) struct Event {
     pub list: EvList,
     /// What made it active. libevent: `ev_res`.
     pub res: Ev,
-    /// Its active queue. libevent: `ev_pri`.
-    pub pri: usize,
+    /// Its active queue (below `EVENT_MAX_PRIORITIES`, 256). libevent: `ev_pri` (a `ev_uint8_t`).
+    pub pri: u8,
     /// When its timeout expires, on the base's monotonic clock. libevent: `ev_timeout`.
     pub deadline: Duration,
     /// The relative timeout an EV_PERSIST event re-arms with. libevent: `ev_io_timeout`.
     pub io_timeout: Option<Duration>,
-    /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
-    pub heap_index: usize,
+    /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx` (an `int`).
+    pub heap_index: u32,
     /// The common-timeout queue its timeout is on, instead of the heap. libevent keeps the queue's
     /// index in the high bits of `ev_timeout.tv_usec` (`is_common_timeout(&ev->ev_timeout)`).
-    pub common: Option<usize>,
+    /// Below `MAX_COMMON_TIMEOUTS` (256).
+    pub common: Option<u8>,
     /// One of the base's own events (a common-timeout queue's timer, the signal pipe's read
     /// event): not counted as pending, and its callback not counted as run, so it never keeps the
     /// loop alive. libevent: `EVLIST_INTERNAL`.
@@ -225,10 +226,10 @@ impl Event {
             callback: Some(callback),
             list: EvList::default(),
             res: Ev::NONE,
-            pri,
+            pri: u8::try_from(pri).expect("fewer than EVENT_MAX_PRIORITIES (256) priorities"),
             deadline: Duration::ZERO,
             io_timeout: None,
-            heap_index: usize::MAX,
+            heap_index: u32::MAX,
             common: None,
             internal: false,
             ncalls: 0,
@@ -371,7 +372,8 @@ impl Base {
         let ev = self.ev_mut(id)?;
         ev.deadline = deadline;
         ev.list.timeout = true;
-        ev.common = common;
+        ev.common = common
+            .map(|queue| u8::try_from(queue).expect("fewer than MAX_COMMON_TIMEOUTS (256) queues"));
         self.incr_event_count(id);
         match common {
             Some(queue) => self.common_timeout_insert(queue, id, deadline),
@@ -458,7 +460,7 @@ impl Base {
             ev.pncalls = false;
         }
         ev.list.active = true;
-        let pri = ev.pri;
+        let pri = usize::from(ev.pri);
         let tail = self.activequeues[pri].tail;
         let ev = self.event_at(id.index);
         ev.active_prev = tail;
@@ -483,7 +485,7 @@ impl Base {
     pub(crate) fn remove_active(&mut self, id: EventId) {
         let ev = self.ev_mut(id).expect("removing an event that exists");
         ev.list.active = false;
-        let (pri, prev, next) = (ev.pri, ev.active_prev, ev.active_next);
+        let (pri, prev, next) = (usize::from(ev.pri), ev.active_prev, ev.active_next);
         if prev == NIL {
             self.activequeues[pri].head = next;
         } else {
@@ -522,10 +524,10 @@ impl Base {
             .ev_mut(id)
             .expect("removing the timeout of an event that exists");
         ev.list.timeout = false;
-        let (at, common) = (ev.heap_index, ev.common.take());
+        let (at, common) = (ev.heap_index as usize, ev.common.take());
         self.decr_event_count(id);
         match common {
-            Some(queue) => self.common_timeout_remove(queue, id),
+            Some(queue) => self.common_timeout_remove(usize::from(queue), id),
             None => {
                 let Base {
                     timeheap, events, ..
@@ -616,7 +618,7 @@ impl Base {
                 npriorities,
             });
         }
-        ev.pri = pri;
+        ev.pri = u8::try_from(pri).expect("checked: below npriorities, at most 255");
         Ok(())
     }
 
