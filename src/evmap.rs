@@ -338,3 +338,76 @@ impl SignalMap {
     }
 }
 // ANCHOR_END: evmap_signal
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A backend that accepts every change and makes no syscall.
+    struct Accept;
+
+    impl Backend for Accept {
+        fn add(&mut self, _: RawFd, _: Ev, _: Ev) -> Result<()> {
+            Ok(())
+        }
+        fn del(&mut self, _: RawFd, _: Ev, _: Ev) -> Result<()> {
+            Ok(())
+        }
+        fn dispatch(&mut self, _: Option<Duration>, _: &mut Vec<(RawFd, Ev)>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn id(index: u32) -> EventId {
+        EventId {
+            index,
+            generation: 7,
+            base: 1,
+        }
+    }
+
+    /// The linked lists against a plain model (a `Vec` per fd, newest first), through a long
+    /// pseudo-random run of adds and deletes on three fds: the head, the middle and the tail of a
+    /// list are all unlinked at some point, and every list reads the same both ways.
+    #[test]
+    fn fd_lists_match_a_model_through_random_adds_and_deletes() {
+        const FDS: [RawFd; 3] = [3, 5, 9];
+        let (mut map, mut backend) = (IoMap::default(), Accept);
+        let mut model: Vec<Vec<(EventId, Ev)>> = vec![Vec::new(); 10];
+        let mut added: Vec<Option<RawFd>> = vec![None; 64];
+        let mut seed: u32 = 12345;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let slot = (seed >> 16) % 64;
+            let events = if seed & 1 == 0 { EV_READ } else { EV_WRITE };
+            match added[slot as usize] {
+                None => {
+                    let fd = FDS[(seed >> 8) as usize % FDS.len()];
+                    map.add(&mut backend, fd, id(slot), events).unwrap();
+                    model[fd as usize].insert(0, (id(slot), events));
+                    added[slot as usize] = Some(fd);
+                }
+                Some(fd) => {
+                    let list = &mut model[fd as usize];
+                    let at = list.iter().position(|&(e, _)| e == id(slot)).unwrap();
+                    let (_, events) = list.remove(at);
+                    map.del(&mut backend, fd, id(slot), events).unwrap();
+                    added[slot as usize] = None;
+                }
+            }
+            for fd in FDS {
+                let listed: Vec<(EventId, Ev)> = map.events(fd).collect();
+                assert_eq!(listed, model[fd as usize], "fd {fd}'s list, head first");
+                // The back links agree with the forward ones.
+                let mut prev = NIL;
+                let mut at = map.get(fd).map_or(NIL, |ctx| ctx.head);
+                while at != NIL {
+                    assert_eq!(map.entries[at as usize].prev, prev, "fd {fd}: back link");
+                    prev = at;
+                    at = map.entries[at as usize].next;
+                }
+            }
+        }
+    }
+}
