@@ -449,7 +449,7 @@ impl Base {
     /// an already active event does not take. libevent: `event_active_nolock_(ev, res, ncalls)`.
     pub(crate) fn activate_n(&mut self, id: EventId, res: Ev, ncalls: u32) {
         let running = self.event_running_priority;
-        let ev = self.ev_mut(id).expect("activating an event that exists");
+        let ev = self.live(id);
         if ev.list.active {
             ev.res |= res;
             return;
@@ -483,7 +483,7 @@ impl Base {
     /// Takes the event off its active queue, wherever it is on it. libevent:
     /// `event_queue_remove_active()` (`TAILQ_REMOVE`).
     pub(crate) fn remove_active(&mut self, id: EventId) {
-        let ev = self.ev_mut(id).expect("removing an event that exists");
+        let ev = self.live(id);
         ev.list.active = false;
         let (pri, prev, next) = (usize::from(ev.pri), ev.active_prev, ev.active_next);
         if prev == NIL {
@@ -508,6 +508,17 @@ impl Base {
             generation: self.events[head as usize].generation,
             base: self.id,
         })
+    }
+
+    /// The event of an id that the base itself holds — on a list, in the heap, or just checked
+    /// by its caller — looked up without the checks of [`Base::ev_mut`] (but in debug builds):
+    /// the lookup of the loop's hot path.
+    pub(crate) fn live(&mut self, id: EventId) -> &mut Event {
+        debug_assert!(
+            self.ev(id).is_ok(),
+            "{id:?} names a live event of this base"
+        );
+        self.event_at(id.index)
     }
 
     /// The event in slot `index`, which a list links to: it exists.

@@ -285,7 +285,7 @@ impl Base {
     /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
     /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
     pub(crate) fn run_callback(&mut self, id: EventId) {
-        let ev = self.ev_mut(id).expect("active events exist");
+        let ev = self.live(id);
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let common = ev.common.is_some();
         let persist = ev.events.contains(EV_PERSIST);
