@@ -5,12 +5,11 @@
 use crate::backend::{Backend, EventOp, Features};
 use crate::config::{self, BaseFlags, Config};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventId};
+use crate::event::{ActiveQueue, Event, EventId};
 use crate::evmap::{IoMap, SignalMap};
 use crate::minheap::{HeapIndex, MinHeap};
 use crate::signal::Evsig;
 use crate::time::MonotonicTimer;
-use std::collections::VecDeque;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -61,7 +60,7 @@ pub struct Base {
     /// Pending timeouts. libevent: `base->timeheap`.
     pub(crate) timeheap: MinHeap,
     /// One FIFO of active events per priority. libevent: `base->activequeues`.
-    pub(crate) activequeues: Vec<VecDeque<EventId>>,
+    pub(crate) activequeues: Vec<ActiveQueue>,
     /// Events inserted or with a pending timeout. libevent: `base->event_count`.
     pub(crate) event_count: usize,
     /// Events on an active queue. libevent: `base->event_count_active`.
@@ -150,7 +149,7 @@ impl Base {
             io: IoMap::default(),
             sigmap: SignalMap::default(),
             timeheap: MinHeap::default(),
-            activequeues: vec![VecDeque::new()],
+            activequeues: vec![ActiveQueue::EMPTY],
             event_count: 0,
             event_count_active: 0,
             events: Vec::new(),
@@ -204,7 +203,7 @@ impl Base {
             .events
             .iter()
             .filter_map(|s| s.event.as_ref())
-            .map(|e| e.pri)
+            .map(|e| usize::from(e.pri))
             .max();
         if let Some(pri) = highest
             && pri >= npriorities
@@ -215,7 +214,7 @@ impl Base {
                 npriorities,
             });
         }
-        self.activequeues = vec![VecDeque::new(); npriorities];
+        self.activequeues = vec![ActiveQueue::EMPTY; npriorities];
         Ok(())
     }
     // ANCHOR_END: priority_init
@@ -382,8 +381,8 @@ impl Base {
                     return (fd, crate::event::Ev::NONE);
                 };
                 let events = ctx.old_events();
-                let et = match ctx.events.first() {
-                    Some(&(_, e)) if !events.is_empty() => e & crate::event::EV_ET,
+                let et = match self.io.events(fd).next() {
+                    Some((_, e)) if !events.is_empty() => e & crate::event::EV_ET,
                     _ => crate::event::Ev::NONE,
                 };
                 (fd, events | et)
@@ -520,7 +519,7 @@ pub(crate) struct Positions<'a>(pub &'a mut [Slot]);
 impl HeapIndex for Positions<'_> {
     fn set_heap_index(&mut self, id: EventId, index: usize) {
         if let Some(ev) = self.0[id.index as usize].event.as_mut() {
-            ev.heap_index = index;
+            ev.heap_index = u32::try_from(index).expect("fewer than 2^32 timeouts");
         }
     }
 }

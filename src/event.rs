@@ -129,17 +129,18 @@ pub(crate) struct Event {
     pub list: EvList,
     /// What made it active. libevent: `ev_res`.
     pub res: Ev,
-    /// Its active queue. libevent: `ev_pri`.
-    pub pri: usize,
+    /// Its active queue (below `EVENT_MAX_PRIORITIES`, 256). libevent: `ev_pri` (a `ev_uint8_t`).
+    pub pri: u8,
     /// When its timeout expires, on the base's monotonic clock. libevent: `ev_timeout`.
     pub deadline: Duration,
     /// The relative timeout an EV_PERSIST event re-arms with. libevent: `ev_io_timeout`.
     pub io_timeout: Option<Duration>,
-    /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx`.
-    pub heap_index: usize,
+    /// Position in the timeout heap. libevent: `ev_timeout_pos.min_heap_idx` (an `int`).
+    pub heap_index: u32,
     /// The common-timeout queue its timeout is on, instead of the heap. libevent keeps the queue's
     /// index in the high bits of `ev_timeout.tv_usec` (`is_common_timeout(&ev->ev_timeout)`).
-    pub common: Option<usize>,
+    /// Below `MAX_COMMON_TIMEOUTS` (256).
+    pub common: Option<u8>,
     /// One of the base's own events (a common-timeout queue's timer, the signal pipe's read
     /// event): not counted as pending, and its callback not counted as run, so it never keeps the
     /// loop alive. libevent: `EVLIST_INTERNAL`.
@@ -152,8 +153,44 @@ pub(crate) struct Event {
     pub pncalls: bool,
     /// Set by `event_del` while `pncalls`: the running closure makes no further call.
     pub ncalls_aborted: bool,
+    /// The next event on its active queue (the base's event-table slot), or [`NIL`].
+    /// libevent: `ev_evcallback.evcb_active_next.tqe_next`.
+    pub active_next: u32,
+    /// The previous event on its active queue, or [`NIL`] at the head.
+    /// libevent: `ev_evcallback.evcb_active_next.tqe_prev`.
+    pub active_prev: u32,
 }
 // ANCHOR_END: event_struct
+
+/// No event: the end of a list threaded through the event table by slot (libevent's `NULL`).
+pub const NIL: u32 = u32::MAX;
+
+// ANCHOR: active_queue
+/// One priority's FIFO of active events: a doubly linked list threaded through the events
+/// themselves ([`Event::active_next`], [`Event::active_prev`]), so adding at the tail and taking
+/// off from anywhere are O(1) and allocate nothing. libevent: `struct evcallback_list`, a
+/// `TAILQ_HEAD` linked by `evcb_active_next`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActiveQueue {
+    /// The oldest active event's slot, or [`NIL`]: the next to run.
+    pub head: u32,
+    /// The newest active event's slot, or [`NIL`].
+    pub tail: u32,
+}
+
+impl ActiveQueue {
+    /// A queue with no event. libevent: `TAILQ_INIT`.
+    pub const EMPTY: ActiveQueue = ActiveQueue {
+        head: NIL,
+        tail: NIL,
+    };
+
+    /// `true` when no event of this priority is active. libevent: `TAILQ_EMPTY`.
+    pub fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+}
+// ANCHOR_END: active_queue
 
 // ANCHOR: event_assign
 /// The checks `event_assign()` makes before an event exists, plus minievent's own (see Divergences).
@@ -189,15 +226,17 @@ impl Event {
             callback: Some(callback),
             list: EvList::default(),
             res: Ev::NONE,
-            pri,
+            pri: u8::try_from(pri).expect("fewer than EVENT_MAX_PRIORITIES (256) priorities"),
             deadline: Duration::ZERO,
             io_timeout: None,
-            heap_index: usize::MAX,
+            heap_index: u32::MAX,
             common: None,
             internal: false,
             ncalls: 0,
             pncalls: false,
             ncalls_aborted: false,
+            active_next: NIL,
+            active_prev: NIL,
         }
     }
 
@@ -333,7 +372,8 @@ impl Base {
         let ev = self.ev_mut(id)?;
         ev.deadline = deadline;
         ev.list.timeout = true;
-        ev.common = common;
+        ev.common = common
+            .map(|queue| u8::try_from(queue).expect("fewer than MAX_COMMON_TIMEOUTS (256) queues"));
         self.incr_event_count(id);
         match common {
             Some(queue) => self.common_timeout_insert(queue, id, deadline),
@@ -409,7 +449,7 @@ impl Base {
     /// an already active event does not take. libevent: `event_active_nolock_(ev, res, ncalls)`.
     pub(crate) fn activate_n(&mut self, id: EventId, res: Ev, ncalls: u32) {
         let running = self.event_running_priority;
-        let ev = self.ev_mut(id).expect("activating an event that exists");
+        let ev = self.live(id);
         if ev.list.active {
             ev.res |= res;
             return;
@@ -420,28 +460,73 @@ impl Base {
             ev.pncalls = false;
         }
         ev.list.active = true;
-        let pri = ev.pri;
+        let pri = usize::from(ev.pri);
+        let tail = self.activequeues[pri].tail;
+        let ev = self.event_at(id.index);
+        ev.active_prev = tail;
+        ev.active_next = NIL;
         if running.is_some_and(|running| pri < running) {
             // A more urgent event became active while a less urgent queue runs: go back to it.
             self.event_continue = true;
         }
-        self.activequeues[pri].push_back(id);
+        // event_queue_insert_active: TAILQ_INSERT_TAIL.
+        if tail == NIL {
+            self.activequeues[pri].head = id.index;
+        } else {
+            self.event_at(tail).active_next = id.index;
+        }
+        self.activequeues[pri].tail = id.index;
         self.event_count_active += 1;
     }
     // ANCHOR_END: activate
 
-    /// Takes the event off its active queue. libevent: `event_queue_remove_active()`.
+    /// Takes the event off its active queue, wherever it is on it. libevent:
+    /// `event_queue_remove_active()` (`TAILQ_REMOVE`).
     pub(crate) fn remove_active(&mut self, id: EventId) {
-        let ev = self.ev_mut(id).expect("removing an event that exists");
+        let ev = self.live(id);
         ev.list.active = false;
-        let pri = ev.pri;
-        let queue = &mut self.activequeues[pri];
-        let at = queue
-            .iter()
-            .position(|&e| e == id)
-            .expect("an active event is on its queue");
-        queue.remove(at);
+        let (pri, prev, next) = (usize::from(ev.pri), ev.active_prev, ev.active_next);
+        if prev == NIL {
+            self.activequeues[pri].head = next;
+        } else {
+            self.event_at(prev).active_next = next;
+        }
+        if next == NIL {
+            self.activequeues[pri].tail = prev;
+        } else {
+            self.event_at(next).active_prev = prev;
+        }
         self.event_count_active -= 1;
+    }
+
+    /// The oldest active event of priority `pri`: the next to run. libevent:
+    /// `TAILQ_FIRST(&base->activequeues[pri])`.
+    pub(crate) fn active_front(&self, pri: usize) -> Option<EventId> {
+        let head = self.activequeues[pri].head;
+        (head != NIL).then(|| EventId {
+            index: head,
+            generation: self.events[head as usize].generation,
+            base: self.id,
+        })
+    }
+
+    /// The event of an id that the base itself holds — on a list, in the heap, or just checked
+    /// by its caller — looked up without the checks of [`Base::ev_mut`] (but in debug builds):
+    /// the lookup of the loop's hot path.
+    pub(crate) fn live(&mut self, id: EventId) -> &mut Event {
+        debug_assert!(
+            self.ev(id).is_ok(),
+            "{id:?} names a live event of this base"
+        );
+        self.event_at(id.index)
+    }
+
+    /// The event in slot `index`, which a list links to: it exists.
+    fn event_at(&mut self, index: u32) -> &mut Event {
+        self.events[index as usize]
+            .event
+            .as_mut()
+            .expect("a linked event exists")
     }
 
     /// Takes the event off the timeout heap. libevent: `event_queue_remove_timeout()`.
@@ -450,10 +535,10 @@ impl Base {
             .ev_mut(id)
             .expect("removing the timeout of an event that exists");
         ev.list.timeout = false;
-        let (at, common) = (ev.heap_index, ev.common.take());
+        let (at, common) = (ev.heap_index as usize, ev.common.take());
         self.decr_event_count(id);
         match common {
-            Some(queue) => self.common_timeout_remove(queue, id),
+            Some(queue) => self.common_timeout_remove(usize::from(queue), id),
             None => {
                 let Base {
                     timeheap, events, ..
@@ -544,7 +629,7 @@ impl Base {
                 npriorities,
             });
         }
-        ev.pri = pri;
+        ev.pri = u8::try_from(pri).expect("checked: below npriorities, at most 255");
         Ok(())
     }
 

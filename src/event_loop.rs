@@ -123,15 +123,14 @@ impl Base {
                 return Ok(LoopExit::NoEvents);
             }
             self.tv_cache = None;
-            let mut ready = std::mem::take(&mut self.ready);
-            ready.clear();
-            let waited = self.backend.dispatch(timeout, &mut ready);
-            for &(fd, what) in &ready {
-                for (id, res) in self.io.active(fd, what) {
-                    self.activate(id, res);
-                }
+            // The same buffer every time: no allocation once it has grown. Activating runs no
+            // callback, so nothing changes `ready` while it is walked.
+            self.ready.clear();
+            let waited = self.backend.dispatch(timeout, &mut self.ready);
+            for i in 0..self.ready.len() {
+                let (fd, what) = self.ready[i];
+                self.evmap_io_active(fd, what);
             }
-            self.ready = ready;
             waited?;
             self.update_time_cache();
             self.timeout_process();
@@ -190,7 +189,7 @@ impl Base {
             }
             self.event_running_priority = Some(pri);
             let max_to_process = self.max_to_process(pri);
-            while let Some(&id) = self.activequeues[pri].front() {
+            while let Some(id) = self.active_front(pri) {
                 let ev = self.ev(id).expect("active events exist");
                 let internal = ev.internal;
                 if ev.events.contains(EV_PERSIST) {
@@ -286,7 +285,7 @@ impl Base {
     /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
     /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
     pub(crate) fn run_callback(&mut self, id: EventId) {
-        let ev = self.ev_mut(id).expect("active events exist");
+        let ev = self.live(id);
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let common = ev.common.is_some();
         let persist = ev.events.contains(EV_PERSIST);

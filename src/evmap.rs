@@ -5,16 +5,19 @@
 //! closer arriving and the *last* one leaving; evmap keeps a count of each per fd to decide that.
 
 use crate::backend::Backend;
+use crate::base::Base;
 use crate::error::{Error, Result};
-use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev, EventId};
+use crate::event::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev, EventId, NIL};
 use std::os::fd::RawFd;
 
 // ANCHOR: evmap_io
 /// One fd's slot. libevent: `struct evmap_io`.
-#[derive(Default, Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct EvmapIo {
-    /// Events on this fd, most recently added first (libevent inserts at the list head).
-    pub events: Vec<(EventId, Ev)>,
+    /// The first event of the fd's list: the most recently added (libevent inserts at the list
+    /// head), as an index into [`IoMap`]'s entries; [`NIL`] when the list is empty. libevent:
+    /// `events` (a `LIST_HEAD`).
+    pub head: u32,
     /// How many of them wait for EV_READ. libevent: `nread`.
     pub nread: u16,
     /// How many wait for EV_WRITE. libevent: `nwrite`.
@@ -22,7 +25,33 @@ pub struct EvmapIo {
     /// How many wait for EV_CLOSED. libevent: `nclose`.
     pub nclose: u16,
 }
+
+/// One event's place in its fd's list: a doubly linked list threaded through the entries by
+/// index, so adding at the head and unlinking from anywhere are O(1). libevent: the event's
+/// `ev_io_next` (`LIST_ENTRY`).
+#[derive(Debug, Clone, Copy)]
+pub struct IoEntry {
+    /// The event.
+    pub id: EventId,
+    /// What it waits for (`EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_ET`).
+    pub events: Ev,
+    /// The next (older) event of the fd, or [`NIL`].
+    pub next: u32,
+    /// The previous (newer) event of the fd, or [`NIL`] for the head.
+    pub prev: u32,
+}
 // ANCHOR_END: evmap_io
+
+impl Default for EvmapIo {
+    fn default() -> EvmapIo {
+        EvmapIo {
+            head: NIL,
+            nread: 0,
+            nwrite: 0,
+            nclose: 0,
+        }
+    }
+}
 
 impl EvmapIo {
     /// The kinds this fd is watched for: `EV_READ | EV_WRITE | EV_CLOSED` where the count is non-zero.
@@ -46,6 +75,10 @@ pub fn kinds(read: bool, write: bool, close: bool) -> Ev {
 #[derive(Default)]
 pub struct IoMap {
     pub(crate) slots: Vec<EvmapIo>,
+    /// The list entries, indexed by the event's slot in the base's event table (an event is on
+    /// one fd's list at most), so that an event's entry is found without a search. libevent keeps
+    /// the links in the `struct event` itself.
+    pub(crate) entries: Vec<IoEntry>,
     /// Which fds have had an event at some time: libevent allocates an fd's `struct evmap_io`
     /// on its first `evmap_io_add_` and keeps it until the base is freed, and `evmap_reinit_`
     /// calls the backend's `add` for every allocated slot, even one with no event left (which
@@ -103,6 +136,58 @@ impl IoMap {
         usize::try_from(fd).ok().and_then(|i| self.slots.get(i))
     }
 
+    /// The events on `fd` with what each waits for, head of the list (the newest) first.
+    /// libevent: `LIST_FOREACH(ev, &ctx->events, ev_io_next)`.
+    pub fn events(&self, fd: RawFd) -> impl Iterator<Item = (EventId, Ev)> + '_ {
+        let mut at = self.get(fd).map_or(NIL, |ctx| ctx.head);
+        std::iter::from_fn(move || {
+            let entry = self.entries.get(at as usize)?;
+            at = entry.next;
+            Some((entry.id, entry.events))
+        })
+    }
+
+    /// Puts event `id` (waiting for `events`) at the head of `fd`'s list, whose slot exists.
+    /// libevent: `LIST_INSERT_HEAD(&ctx->events, ev, ev_io_next)`.
+    pub fn link(&mut self, fd: usize, id: EventId, events: Ev) {
+        let at = id.index;
+        if at as usize >= self.entries.len() {
+            let nil = IoEntry {
+                id,
+                events: Ev::NONE,
+                next: NIL,
+                prev: NIL,
+            };
+            self.entries.resize(at as usize + 1, nil);
+        }
+        let ctx = &mut self.slots[fd];
+        let next = ctx.head;
+        ctx.head = at;
+        if next != NIL {
+            self.entries[next as usize].prev = at;
+        }
+        self.entries[at as usize] = IoEntry {
+            id,
+            events,
+            next,
+            prev: NIL,
+        };
+    }
+
+    /// Takes event `id` off `fd`'s list (where [`IoMap::link`] put it). libevent:
+    /// `LIST_REMOVE(ev, ev_io_next)`.
+    pub fn unlink(&mut self, fd: usize, id: EventId) {
+        let IoEntry { next, prev, .. } = self.entries[id.index as usize];
+        if prev == NIL {
+            self.slots[fd].head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.entries[next as usize].prev = prev;
+        }
+    }
+
     // ANCHOR: add
     /// Counts a new event on `fd` and tells the backend when a kind gets its first event.
     /// Returns `true` when the backend was told. libevent: `evmap_io_add_()`.
@@ -118,12 +203,13 @@ impl IoMap {
         if index >= self.slots.len() {
             self.slots.resize_with(index + 1, EvmapIo::default);
         }
+        let newest = self.events(fd).next();
         let ctx = &mut self.slots[index];
         let old = ctx.old_events();
         let (nread, first_read) = count(fd, ctx.nread, events.contains(EV_READ), true)?;
         let (nwrite, first_write) = count(fd, ctx.nwrite, events.contains(EV_WRITE), true)?;
         let (nclose, first_close) = count(fd, ctx.nclose, events.contains(EV_CLOSED), true)?;
-        if let Some(&(_, other)) = ctx.events.first()
+        if let Some((_, other)) = newest
             && other.contains(EV_ET) != events.contains(EV_ET)
         {
             return Err(Error::MixedEdgeTrigger { fd });
@@ -135,7 +221,7 @@ impl IoMap {
         ctx.nread = nread;
         ctx.nwrite = nwrite;
         ctx.nclose = nclose;
-        ctx.events.insert(0, (id, events));
+        self.link(index, id, events);
         Ok(!res.is_empty())
     }
     // ANCHOR_END: add
@@ -150,9 +236,9 @@ impl IoMap {
         id: EventId,
         events: Ev,
     ) -> Result<bool> {
-        let ctx = usize::try_from(fd)
+        let (index, ctx) = usize::try_from(fd)
             .ok()
-            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|i| Some((i, self.slots.get_mut(i)?)))
             .ok_or_else(|| Error::Invalid(format!("evmap_io_del_: fd {fd} never had an event")))?;
         let old = ctx.old_events();
         let (nread, last_read) = count(fd, ctx.nread, events.contains(EV_READ), false)?;
@@ -167,24 +253,28 @@ impl IoMap {
         ctx.nread = nread;
         ctx.nwrite = nwrite;
         ctx.nclose = nclose;
-        ctx.events.retain(|&(e, _)| e != id);
+        self.unlink(index, id);
         told
     }
     // ANCHOR_END: del
+}
 
+impl Base {
     // ANCHOR: active
-    /// The events on `fd` that `ready` concerns, head of the list first, each with what it gets.
-    /// The base activates them in this order. libevent: `evmap_io_active_()`.
-    pub fn active(&self, fd: RawFd, ready: Ev) -> Vec<(EventId, Ev)> {
-        self.get(fd)
-            .map(|ctx| {
-                ctx.events
-                    .iter()
-                    .filter(|(_, events)| events.intersects(ready.difference(EV_ET)))
-                    .map(|&(id, events)| (id, events & ready))
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// Activates the events on `fd` that `ready` concerns, head of the list first, each with what
+    /// it waits for and got. Nothing is allocated: the list is walked in place (activating an
+    /// event does not change the list). libevent: `evmap_io_active_()`.
+    pub(crate) fn evmap_io_active(&mut self, fd: RawFd, ready: Ev) {
+        let mut at = self.io.get(fd).map_or(NIL, |ctx| ctx.head);
+        while let Some(&IoEntry {
+            id, events, next, ..
+        }) = self.io.entries.get(at as usize)
+        {
+            if events.intersects(ready.difference(EV_ET)) {
+                self.activate(id, events & ready);
+            }
+            at = next;
+        }
     }
     // ANCHOR_END: active
 }
@@ -250,3 +340,76 @@ impl SignalMap {
     }
 }
 // ANCHOR_END: evmap_signal
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A backend that accepts every change and makes no syscall.
+    struct Accept;
+
+    impl Backend for Accept {
+        fn add(&mut self, _: RawFd, _: Ev, _: Ev) -> Result<()> {
+            Ok(())
+        }
+        fn del(&mut self, _: RawFd, _: Ev, _: Ev) -> Result<()> {
+            Ok(())
+        }
+        fn dispatch(&mut self, _: Option<Duration>, _: &mut Vec<(RawFd, Ev)>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn id(index: u32) -> EventId {
+        EventId {
+            index,
+            generation: 7,
+            base: 1,
+        }
+    }
+
+    /// The linked lists against a plain model (a `Vec` per fd, newest first), through a long
+    /// pseudo-random run of adds and deletes on three fds: the head, the middle and the tail of a
+    /// list are all unlinked at some point, and every list reads the same both ways.
+    #[test]
+    fn fd_lists_match_a_model_through_random_adds_and_deletes() {
+        const FDS: [RawFd; 3] = [3, 5, 9];
+        let (mut map, mut backend) = (IoMap::default(), Accept);
+        let mut model: Vec<Vec<(EventId, Ev)>> = vec![Vec::new(); 10];
+        let mut added: Vec<Option<RawFd>> = vec![None; 64];
+        let mut seed: u32 = 12345;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let slot = (seed >> 16) % 64;
+            let events = if seed & 1 == 0 { EV_READ } else { EV_WRITE };
+            match added[slot as usize] {
+                None => {
+                    let fd = FDS[(seed >> 8) as usize % FDS.len()];
+                    map.add(&mut backend, fd, id(slot), events).unwrap();
+                    model[fd as usize].insert(0, (id(slot), events));
+                    added[slot as usize] = Some(fd);
+                }
+                Some(fd) => {
+                    let list = &mut model[fd as usize];
+                    let at = list.iter().position(|&(e, _)| e == id(slot)).unwrap();
+                    let (_, events) = list.remove(at);
+                    map.del(&mut backend, fd, id(slot), events).unwrap();
+                    added[slot as usize] = None;
+                }
+            }
+            for fd in FDS {
+                let listed: Vec<(EventId, Ev)> = map.events(fd).collect();
+                assert_eq!(listed, model[fd as usize], "fd {fd}'s list, head first");
+                // The back links agree with the forward ones.
+                let mut prev = NIL;
+                let mut at = map.get(fd).map_or(NIL, |ctx| ctx.head);
+                while at != NIL {
+                    assert_eq!(map.entries[at as usize].prev, prev, "fd {fd}: back link");
+                    prev = at;
+                    at = map.entries[at as usize].next;
+                }
+            }
+        }
+    }
+}

@@ -34,7 +34,7 @@
 //! | `struct event`, `event_new`, `event_assign`, `event_self_cbarg` | [`EventId`], [`Base::event_new`] (callbacks get their own id) | event.rs |
 //! | `event_add`, `event_del`, `event_active`, `event_pending`, `event_free` | [`Base::event_add`], [`Base::event_del`], [`Base::event_active`], [`Base::event_pending`], [`Base::event_free`] | event.rs |
 //! | `EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_PERSIST`, `EV_ET`, `EV_TIMEOUT`, `EV_SIGNAL` | the same names, of type [`Ev`] | event.rs |
-//! | `struct evmap_io`, `evmap_io_add_`, `_del_`, `_active_` | [`evmap::EvmapIo`], [`evmap::IoMap::add`], [`evmap::IoMap::del`], [`evmap::IoMap::active`] | evmap.rs |
+//! | `struct evmap_io`, `evmap_io_add_`, `_del_`, `_active_` | [`evmap::EvmapIo`], [`evmap::IoMap::add`], [`evmap::IoMap::del`], `Base::evmap_io_active` | evmap.rs |
 //! | `struct min_heap` | [`minheap::MinHeap`] | minheap.rs |
 //! | `event_base_init_common_timeout`, `struct common_timeout_list`, `MAX_COMMON_TIMEOUTS` | [`Base::init_common_timeout`], [`common_timeout::MAX_COMMON_TIMEOUTS`] | common_timeout.rs |
 //! | `event_remove_timer`, the deadline `event_pending` reports | [`Base::event_remove_timer`], [`Base::event_pending_deadline`] | event.rs |

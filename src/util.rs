@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::sys::{cvt, cvt_size};
+use std::mem::MaybeUninit;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -131,11 +132,23 @@ fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
 
 /// `read(fd, buf, len)`: bytes read (0 at end of file).
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
-    // SAFETY: buf is writable for buf.len() bytes.
-    cvt_size(
+    // SAFETY: every initialised byte is also a valid `MaybeUninit<u8>`, and read_uninit only
+    // writes bytes (never de-initialises one), so `buf` stays initialised.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    read_uninit(fd, uninit).map(|data| data.len())
+}
+
+/// `read(fd, buf, len)` into memory that need not be initialised — a stack array of
+/// `MaybeUninit<u8>` or a `Vec`'s spare capacity — so nothing is zeroed before the kernel fills
+/// it, as in C. Returns the bytes read, initialised (empty at end of file).
+pub fn read_uninit(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<&mut [u8]> {
+    // SAFETY: buf is writable for buf.len() bytes; the kernel only writes to it.
+    let n = cvt_size(
         unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) },
         "read",
-    )
+    )?;
+    // SAFETY: read(2) initialised the first n bytes, and n <= buf.len().
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), n) })
 }
 
 /// `write(fd, buf, len)`: bytes written (possibly fewer than `buf.len()`).

@@ -15,27 +15,43 @@ mod echo_common;
 
 use echo_common::{say, say_err};
 
-use minievent::util::{read, would_block, write};
+use minievent::util::{read_uninit, would_block, write};
 use minievent::{Base, EV_PERSIST, EV_READ, EV_WRITE, EventId};
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitCode;
-use std::rc::Rc;
 
 // ANCHOR: conn
 /// One client connection.
 struct Conn {
-    fd: RawFd,
     /// The socket, closed by [`close_conn`].
-    sock: Option<OwnedFd>,
+    sock: OwnedFd,
+    /// The read event of the walk-through post.
     read_ev: EventId,
-    write_ev: EventId,
+    /// The write event, made at the first short write: a connection that never has one needs
+    /// none, and costs one event, as in the walk-through post.
+    write_ev: Option<EventId>,
     /// Bytes read but not yet written back; reading pauses while there are any, so the EOF of a
     /// half-closed client is only seen — and the socket only closed — once they are all written.
     pending: Vec<u8>,
 }
 
-type Shared = Rc<RefCell<Conn>>;
+thread_local! {
+    /// The open connections, indexed by fd. The fd is what every callback is given, as in the
+    /// walk-through post, so the callbacks capture nothing: no closure is allocated per event.
+    static CONNS: RefCell<Vec<Option<Conn>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The table's index for an fd (an open fd is never negative).
+fn slot(fd: RawFd) -> usize {
+    usize::try_from(fd).expect("an open fd is not negative")
+}
+
+/// Runs `f` on the open connection on `fd`; `None` if there is none.
+fn with_conn<R>(fd: RawFd, f: impl FnOnce(&mut Conn) -> R) -> Option<R> {
+    CONNS.with_borrow_mut(|conns| conns.get_mut(slot(fd))?.as_mut().map(f))
+}
 // ANCHOR_END: conn
 
 fn main() -> ExitCode {
@@ -43,8 +59,7 @@ fn main() -> ExitCode {
 }
 
 // ANCHOR: on_accept
-/// A new connection (accepted, non-blocking, announced by echo_common): a read event and a write
-/// event, reading first.
+/// A new connection (accepted, non-blocking, announced by echo_common): its read event, added.
 fn start(base: &mut Base, sock: OwnedFd) {
     let fd = sock.as_raw_fd();
     if let Err(e) = start_conn(base, sock) {
@@ -53,138 +68,132 @@ fn start(base: &mut Base, sock: OwnedFd) {
     }
 }
 
-/// Both events, then reading; on any failure every event made so far is freed and the socket
+/// The read event, then reading; on any failure the event (if made) is freed and the socket
 /// closed.
 fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
     let fd = sock.as_raw_fd();
-    let conn: Rc<RefCell<Option<Shared>>> = Rc::default();
-    let (c1, c2) = (Rc::clone(&conn), Rc::clone(&conn));
-    let read_ev = base.event_new(fd, EV_READ | EV_PERSIST, move |base, _, _, _| {
-        if let Some(conn) = c1.borrow().clone() {
-            on_read(base, &conn);
-        }
-    });
-    let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, move |base, _, _, _| {
-        if let Some(conn) = c2.borrow().clone() {
-            on_write(base, &conn);
-        }
-    });
-    let (read_ev, write_ev) = match (read_ev, write_ev) {
-        (Ok(r), Ok(w)) => (r, w),
-        (r, w) => {
-            // Free the one that was made (not pending yet: freeing cannot fail), then close.
-            for ev in [r.as_ref().ok(), w.as_ref().ok()].into_iter().flatten() {
-                let _ = base.event_free(*ev);
-            }
+    let read_ev = match base.event_new(fd, EV_READ | EV_PERSIST, |base, fd, _, _| on_read(base, fd))
+    {
+        Ok(ev) => ev,
+        Err(e) => {
             echo_common::close_conn(sock);
-            return r.and(w).map(drop);
+            return Err(e);
         }
     };
-    let shared = Rc::new(RefCell::new(Conn {
-        fd,
-        sock: Some(sock),
-        read_ev,
-        write_ev,
-        pending: Vec::new(),
-    }));
-    let on_shutdown = Rc::clone(&shared);
-    echo_common::opened(fd, move |base| close_conn_quietly(base, &on_shutdown));
-    *conn.borrow_mut() = Some(shared);
-    base.event_add(read_ev, None).inspect_err(|_| {
-        if let Some(c) = conn.borrow().as_ref() {
-            close_conn_quietly(base, c);
+    CONNS.with_borrow_mut(|conns| {
+        let at = slot(fd);
+        if at >= conns.len() {
+            conns.resize_with(at + 1, || None);
         }
-    })
+        conns[at] = Some(Conn {
+            sock,
+            read_ev,
+            write_ev: None,
+            pending: Vec::new(),
+        });
+    });
+    echo_common::opened(fd, move |base| close_conn_quietly(base, fd));
+    base.event_add(read_ev, None)
+        .inspect_err(|_| close_conn_quietly(base, fd))
 }
 // ANCHOR_END: on_accept
 
 // ANCHOR: on_read
 /// Readable: echo what arrived; keep what the socket would not take and wait for EV_WRITE.
-fn on_read(base: &mut Base, conn: &Shared) {
-    let mut buf = [0u8; 4096];
-    let fd = conn.borrow().fd;
-    let result = match read(fd, &mut buf) {
-        Ok(0) => {
+fn on_read(base: &mut Base, fd: RawFd) {
+    // Not zeroed: the kernel fills what it reads, and only that much is looked at.
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let result = match read_uninit(fd, &mut buf) {
+        Ok([]) => {
             // EOF. Nothing is pending here (reading pauses while something is), so close now.
-            return close_conn(base, conn);
+            return close_conn(base, fd);
         }
-        Ok(n) => echo(base, conn, &buf[..n]),
+        Ok(data) => echo(base, fd, data),
         Err(e) if would_block(&e) => Ok(()),
         Err(e) => Err(e),
     };
     if let Err(e) = result {
         say_err!("echo_event: fd {fd}: {e}");
-        close_conn(base, conn);
+        close_conn(base, fd);
     }
 }
 
 /// Writes `data` back; a short write's rest becomes `pending`, reading pauses, writing is awaited.
-fn echo(base: &mut Base, conn: &Shared, data: &[u8]) -> minievent::Result<()> {
-    let mut c = conn.borrow_mut();
-    let written = match write(c.fd, data) {
+fn echo(base: &mut Base, fd: RawFd, data: &[u8]) -> minievent::Result<()> {
+    let written = match write(fd, data) {
         Ok(n) => n,
         Err(e) if would_block(&e) => 0,
         Err(e) => return Err(e),
     };
-    if written < data.len() {
-        c.pending.extend_from_slice(&data[written..]);
-        base.event_del(c.read_ev)?;
-        base.event_add(c.write_ev, None)?;
+    if written == data.len() {
+        return Ok(());
     }
-    Ok(())
+    with_conn(fd, |c| {
+        c.pending.extend_from_slice(&data[written..]);
+        let write_ev = match c.write_ev {
+            Some(ev) => ev,
+            None => {
+                // event_new makes no syscall: the trace is the same whenever it is made.
+                let ev = base.event_new(fd, EV_WRITE | EV_PERSIST, |base, fd, _, _| {
+                    on_write(base, fd)
+                })?;
+                c.write_ev = Some(ev);
+                ev
+            }
+        };
+        base.event_del(c.read_ev)?;
+        base.event_add(write_ev, None)
+    })
+    .unwrap_or(Ok(()))
 }
 // ANCHOR_END: on_read
 
 // ANCHOR: on_write
 /// Writable: flush `pending`; when it is empty, stop waiting for EV_WRITE and read again (which is
 /// how a half-closed client's EOF is reached, after its last byte was echoed).
-fn on_write(base: &mut Base, conn: &Shared) {
-    let flushed = {
-        let mut c = conn.borrow_mut();
-        match write(c.fd, &c.pending) {
-            Ok(n) => {
-                c.pending.drain(..n);
-                Ok(c.pending.is_empty())
-            }
-            Err(e) if would_block(&e) => Ok(false),
-            Err(e) => Err(e),
+fn on_write(base: &mut Base, fd: RawFd) {
+    let resumed = with_conn(fd, |c| {
+        let n = match write(fd, &c.pending) {
+            Ok(n) => n,
+            Err(e) if would_block(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        c.pending.drain(..n);
+        if !c.pending.is_empty() {
+            return Ok(());
         }
-    };
-    let c = conn.borrow();
-    let resumed = match flushed {
-        Ok(false) => return,
-        Ok(true) => base
-            .event_del(c.write_ev)
-            .and_then(|()| base.event_add(c.read_ev, None)),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = resumed {
-        say_err!("echo_event: fd {}: {e}", c.fd);
-        drop(c);
-        close_conn(base, conn);
+        if let Some(write_ev) = c.write_ev {
+            base.event_del(write_ev)?;
+        }
+        base.event_add(c.read_ev, None)
+    });
+    if let Some(Err(e)) = resumed {
+        say_err!("echo_event: fd {fd}: {e}");
+        close_conn(base, fd);
     }
 }
 // ANCHOR_END: on_write
 
 // ANCHOR: close_conn
-/// Frees both events and closes the socket, in the walk-through post's order: message, event_free, close.
-fn close_conn(base: &mut Base, conn: &Shared) {
-    say!("closed fd {}", conn.borrow().fd);
-    close_conn_quietly(base, conn);
+/// Frees the events and closes the socket, in the walk-through post's order: message, event_free, close.
+fn close_conn(base: &mut Base, fd: RawFd) {
+    say!("closed fd {fd}");
+    close_conn_quietly(base, fd);
 }
 
-/// [`close_conn`] without the message: frees both events, closes the socket (what is pending is
-/// dropped). Also how `--graceful` closes an open connection at shutdown.
-fn close_conn_quietly(base: &mut Base, conn: &Shared) {
-    let mut c = conn.borrow_mut();
-    echo_common::closed(c.fd);
-    for ev in [c.read_ev, c.write_ev] {
+/// [`close_conn`] without the message: takes the connection out of the table, frees its
+/// events, closes the socket (what is pending is dropped). Also how `--graceful` closes an open
+/// connection at shutdown.
+fn close_conn_quietly(base: &mut Base, fd: RawFd) {
+    let Some(c) = CONNS.with_borrow_mut(|conns| conns.get_mut(slot(fd))?.take()) else {
+        return;
+    };
+    echo_common::closed(fd);
+    for ev in [Some(c.read_ev), c.write_ev].into_iter().flatten() {
         if let Err(e) = base.event_free(ev) {
-            say_err!("echo_event: fd {}: {e}", c.fd);
+            say_err!("echo_event: fd {fd}: {e}");
         }
     }
-    if let Some(sock) = c.sock.take() {
-        echo_common::close_conn(sock);
-    }
+    echo_common::close_conn(c.sock);
 }
 // ANCHOR_END: close_conn

@@ -23,6 +23,7 @@ per_backend!(
     one_shot_is_not_pending_after_it_fires,
     several_events_on_one_fd,
     event_active_runs_the_callback_with_what_was_given,
+    deleting_active_events_keeps_the_others_in_order,
     priorities_lower_number_runs_first,
     more_urgent_event_activated_by_a_callback_runs_next,
     priority_set_is_checked,
@@ -216,6 +217,30 @@ fn event_active_runs_the_callback_with_what_was_given(method: &str) {
             .unwrap(),
         Ev::NONE
     );
+}
+
+/// event.c:event_queue_remove_active (a TAILQ_REMOVE): deleting active events — the head, one in
+/// the middle, the tail — leaves the others to run in the order they were activated, and an
+/// event activated again joins the tail.
+fn deleting_active_events_keeps_the_others_in_order(method: &str) {
+    const LABELS: [&str; 6] = ["e0", "e1", "e2", "e3", "e4", "e5"];
+    let mut base = base_for(method);
+    let log = Log::new();
+    let ids: Vec<EventId> = LABELS
+        .iter()
+        .map(|&label| base.event_new(-1, Ev::NONE, log.recorder(label)).unwrap())
+        .collect();
+    for &id in &ids {
+        base.event_active(id, EV_TIMEOUT).unwrap();
+    }
+    for i in [0, 3, 5] {
+        base.event_del(ids[i]).unwrap();
+        assert_eq!(base.event_pending(ids[i], EV_TIMEOUT).unwrap(), Ev::NONE);
+    }
+    base.event_active(ids[3], EV_TIMEOUT).unwrap();
+    assert_eq!(base.dispatch().unwrap(), LoopExit::NoEvents);
+    let ran: Vec<&str> = log.entries().into_iter().map(|(label, _)| label).collect();
+    assert_eq!(ran, ["e1", "e2", "e4", "e3"]);
 }
 
 /// event.c:event_base_priority_init + event_process_active: active queues run lowest number first,

@@ -9,8 +9,11 @@
 //! `EventChange` and call your `apply_one_change`. `just lab 3` runs the tests; `just hint 3` helps.
 //!
 //! What you can use (all of it is in minievent's src/):
-//! - `self.slots: Vec<EvmapIo>`, indexed by fd; an `EvmapIo` has `events: Vec<(EventId, Ev)>`,
-//!   `nread`, `nwrite`, `nclose` and `old_events()`; `EvmapIo::default()` is an empty one;
+//! - `self.slots: Vec<EvmapIo>`, indexed by fd; an `EvmapIo` has `nread`, `nwrite`, `nclose`
+//!   and `old_events()` (and `head`, the start of the fd's list); `EvmapIo::default()` is an
+//!   empty one; `self.events(fd)` walks the fd's list, `(EventId, Ev)` pairs, newest first;
+//!   `self.link(index, id, events)` puts an event at the head of the list of the fd whose slot
+//!   is `self.slots[index]`, `self.unlink(index, id)` takes it off;
 //! - on an `Ev`: `contains`, `intersects`, `difference`, `is_empty`, `|`, `&`; `EV_READ`,
 //!   `EV_WRITE`, `EV_CLOSED`, `EV_ET`; `crate::error::Error` (`TooManyEvents { fd }`,
 //!   `MixedEdgeTrigger { fd }`, `Invalid(String)`);
@@ -42,7 +45,7 @@ impl IoMap {
     /// its first event, tells `backend` with `backend.add(fd, old, new_kinds)` — `old` being what
     /// the fd had before, and `EV_ET` passed along with the new kinds for an edge-triggered event.
     /// Mixing edge-triggered and level-triggered events on one fd is refused. The event joins the
-    /// fd's list at the front. Returns whether the backend was told.
+    /// fd's list at the head (`link`). Returns whether the backend was told.
     ///
     /// libevent: `evmap_io_add_()` (evmap.c).
     pub fn add(

@@ -14,11 +14,13 @@
 //!   `MAX_NEVENT` (in `crate::backend::epoll`); `crate::sys::cvt` and `err.raw_os_error()`;
 //! - in `Base`: `running_loop`, `event_gotterm`, `event_break`, `event_continue`,
 //!   `event_running_priority`, `event_count` (events added or with a timeout), `event_count_active`,
-//!   `activequeues` (one `VecDeque<EventId>` per priority, 0 first), `tv_cache`, `ready` (a
-//!   scratch `Vec` for the backend to fill), `backend` (the `Box<dyn Backend>`), `io` (evmap:
-//!   `self.io.active(fd, what)` lists the events to activate and with what);
+//!   `activequeues` (one queue per priority, 0 first: `self.activequeues[pri].is_empty()`),
+//!   `tv_cache`, `ready` (a scratch `Vec` for the backend to fill), `backend` (the
+//!   `Box<dyn Backend>`);
 //! - on `Base`: `timeout_next()` (how long the backend may wait), `update_time_cache()`,
-//!   `timeout_process()` (activates expired timeouts), `activate(id, res)`, `remove_active(id)`,
+//!   `timeout_process()` (activates expired timeouts), `evmap_io_active(fd, what)` (evmap:
+//!   activates the events of a ready fd, each with what it got), `active_front(pri)` (the oldest
+//!   event of a priority's queue, the next to run), `activate(id, res)`, `remove_active(id)`,
 //!   `event_del(id)`, `ev(id)` (an event: `.events` says whether it is `EV_PERSIST`),
 //!   `run_callback(id)` (runs one callback, re-arming a persistent timeout first);
 //!   `crate::error::Error::Reentrant` for a second loop on the same base.

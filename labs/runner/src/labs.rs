@@ -54,7 +54,7 @@ pub const LABS: [Lab; 7] = [
         call: "event_add",
         task: "evmap's counts; the epoll_ctl op and its fallbacks",
         chapter_file: "ch03-event-add.md",
-        skeleton_hash: 0x5b073221dce3d623,
+        skeleton_hash: 0xa10c51204c048af0,
     },
     Lab {
         number: 4,
@@ -63,7 +63,7 @@ pub const LABS: [Lab; 7] = [
         call: "event_base_dispatch",
         task: "epoll_wait and the event loop",
         chapter_file: "ch04-event-base-dispatch.md",
-        skeleton_hash: 0xc13d08a31133e3f2,
+        skeleton_hash: 0x0e7d7456dd166802,
     },
     Lab {
         number: 5,
