@@ -84,9 +84,9 @@ impl ChangeEntry {
 #[derive(Default, Debug)]
 pub struct Changelist {
     /// libevent: `changes[0..n_changes]`.
-    changes: Vec<ChangeEntry>,
+    pub(crate) changes: Vec<ChangeEntry>,
     /// fd → its entry's index + 1, 0 for none. libevent: `fdinfo->idxplus1`.
-    idxplus1: Vec<usize>,
+    pub(crate) idxplus1: Vec<usize>,
 }
 
 impl Changelist {
