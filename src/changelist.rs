@@ -84,9 +84,9 @@ impl ChangeEntry {
 #[derive(Default, Debug)]
 pub struct Changelist {
     /// libevent: `changes[0..n_changes]`.
-    pub(crate) changes: Vec<ChangeEntry>,
+    changes: Vec<ChangeEntry>,
     /// fd → its entry's index + 1, 0 for none. libevent: `fdinfo->idxplus1`.
-    pub(crate) idxplus1: Vec<usize>,
+    idxplus1: Vec<usize>,
 }
 
 impl Changelist {
@@ -114,7 +114,7 @@ impl Changelist {
     // ANCHOR: get_or_construct
     /// The entry of `fd`, made with `old` as its `old_events` if the fd has none yet.
     /// libevent: `event_changelist_get_or_construct()`.
-    fn get_or_construct(&mut self, fd: RawFd, old: Ev) -> &mut ChangeEntry {
+    pub fn get_or_construct(&mut self, fd: RawFd, old: Ev) -> &mut ChangeEntry {
         let slot = usize::try_from(fd).expect("evmap hands the backend only non-negative fds");
         if slot >= self.idxplus1.len() {
             self.idxplus1.resize(slot + 1, 0);

@@ -7,11 +7,6 @@ fn main() {
     build(&[
         Cut {
             file: "changelist.rs",
-            item: "impl Changelist / fn get_or_construct",
-            reexport: None,
-        },
-        Cut {
-            file: "changelist.rs",
             item: "impl Changelist / fn add",
             reexport: None,
         },

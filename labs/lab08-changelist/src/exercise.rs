@@ -4,40 +4,28 @@
 //! right before `epoll_wait`. Between two dispatches every add and del of an fd merges into that
 //! fd's one entry — and the merge rules decide which system calls are made at all.
 //!
-//! Write `get_or_construct`, `add` and `del` below (`get_or_construct` is a suggestion: keep its
-//! name or do without it, but `add` and `del` must stay). Everything else in this lab is
-//! minievent's own code: evmap (which calls `add` and `del` with what the fd had before), the
-//! epoll backend with the changelist (`EpollChangelist`: it hands your entries, in order, to
-//! `epoll_op` and `apply_one_change` at the next dispatch, then calls `take_all`), the loop and
-//! the step programs. `just lab 8` runs the tests; `just hint 8` gives a hint.
+//! Write `add` and `del` below. Everything else in this lab is minievent's own code: the list and
+//! its one entry per fd (`get_or_construct`), evmap (which calls `add` and `del` with what the fd
+//! had before), the epoll backend with the changelist (`EpollChangelist`: at the next dispatch it
+//! hands the entries, in order, to `epoll_op` and `apply_one_change`, then empties the list), the
+//! loop and the step programs. `just lab 8` runs the tests; `just hint 8` gives a hint.
 //!
 //! What you can use (all of it is in minievent's src/):
-//! - `self.changes: Vec<ChangeEntry>`, the entries in the order their fds were first changed;
-//!   `self.idxplus1: Vec<usize>`, indexed by fd: that fd's index in `changes` plus one, 0 when it
-//!   has no entry (grow it with `resize` for a new, higher fd). `take_all` (given) empties
-//!   `changes` and sets `idxplus1[fd]` back to 0 for the fd of every entry it hands over;
+//! - `self.get_or_construct(fd, old)`: the fd's entry (`&mut ChangeEntry`), made at the end of the
+//!   list if the fd has none since the last dispatch — with `old` (its `EV_READ | EV_WRITE |
+//!   EV_CLOSED` bits) as `old_events` and no change for any kind; an existing entry is returned as
+//!   it is, `old_events` included;
 //! - `ChangeEntry { fd, old_events, read, write, close }`, each kind a `KindChange { change, et }`
 //!   (`crate::changelist`), `KindChange::NONE`; `Change::{None, Add, Del}`
 //!   (`crate::backend::epoll::Change`);
 //! - `Ev` flags with `contains`, `&`, `|`: `EV_READ`, `EV_WRITE`, `EV_CLOSED`, `EV_ET`
 //!   (`crate::event`).
 
-use crate::changelist::{ChangeEntry, Changelist};
+use crate::changelist::Changelist;
 use crate::event::Ev;
 use std::os::fd::RawFd;
 
 impl Changelist {
-    /// The entry of `fd` (never negative), made if the fd has none since the last dispatch: at
-    /// the end of `changes`, with `old` — only its `EV_READ | EV_WRITE | EV_CLOSED` bits — as
-    /// `old_events`, and no change for any kind. An fd that has an entry keeps it as it is,
-    /// `old_events` included.
-    ///
-    /// libevent: `event_changelist_get_or_construct()` (evmap.c).
-    pub fn get_or_construct(&mut self, fd: RawFd, old: Ev) -> &mut ChangeEntry {
-        let _ = (fd, old); // delete this line when you use them
-        todo!("lab 8: Changelist::get_or_construct — read chapter 9, \"9. The changelist\"")
-    }
-
     /// Records that `events` start being watched on `fd` (`old`: what the fd had before this
     /// call). Each kind in `events` (`EV_READ`, `EV_WRITE`, `EV_CLOSED`) becomes an add, whatever
     /// the fd's entry had for it — a del included — carrying `EV_ET` if `events` has it.

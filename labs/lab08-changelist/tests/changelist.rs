@@ -1,12 +1,11 @@
-//! The changelist alone (evmap.c: event_changelist_get_or_construct, event_changelist_add_,
-//! event_changelist_del_): one entry per fd in first-change order, `old_events` fixed by the
-//! first change, an add that replaces a del, a del that cancels an add, the edge-triggered bit of
-//! each kind — and what each entry turns into at the next dispatch (`epoll_op`, libevent's
-//! `epoll_op_table`).
+//! The changelist alone (evmap.c: event_changelist_add_, event_changelist_del_): each change goes
+//! into its fd's one entry, whose `old_events` the first change fixed; an add replaces a del, a
+//! del cancels an add the kernel never saw, each kind keeps its edge-triggered bit — and what each
+//! entry turns into at the next dispatch (`epoll_op`, libevent's `epoll_op_table`).
 
 use minievent::backend::epoll::{Change, epoll_op};
 use minievent::changelist::{ChangeEntry, Changelist, KindChange};
-use minievent::{EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_WRITE, Ev};
+use minievent::{EV_CLOSED, EV_ET, EV_READ, EV_WRITE, Ev};
 
 const NONE: Ev = Ev::NONE;
 const ADD: KindChange = KindChange {
@@ -126,17 +125,6 @@ fn each_fd_has_one_entry_in_the_order_fds_were_first_changed() {
 }
 
 #[test]
-fn old_events_keeps_only_read_write_and_closed() {
-    let mut cl = Changelist::new();
-    cl.add(6, EV_READ | EV_PERSIST | EV_ET, EV_WRITE);
-    assert_eq!(
-        only(&cl).old_events,
-        EV_READ,
-        "old_events is masked to EV_READ|EV_WRITE|EV_CLOSED"
-    );
-}
-
-#[test]
 fn the_edge_triggered_bit_is_kept_per_kind() {
     let mut cl = Changelist::new();
     cl.add(4, NONE, EV_READ | EV_ET);
@@ -172,27 +160,6 @@ fn the_edge_triggered_bit_is_kept_per_kind() {
         "a del carries EV_ET too"
     );
     assert_eq!(only(&cl).read, KindChange::NONE);
-}
-
-#[test]
-fn fds_in_any_order_and_far_apart_each_find_their_entry() {
-    let mut cl = Changelist::new();
-    for fd in [900, 0, 45, 3, 899] {
-        cl.add(fd, NONE, EV_READ);
-    }
-    for fd in [3, 900, 0] {
-        cl.add(fd, EV_READ, EV_WRITE);
-    }
-    let got: Vec<_> = cl
-        .changes()
-        .iter()
-        .map(|e| (e.fd, e.write == ADD))
-        .collect();
-    assert_eq!(
-        got,
-        [(900, true), (0, true), (45, false), (3, true), (899, false)],
-        "a second change of an fd must land in that fd's own entry"
-    );
 }
 
 #[test]

@@ -98,9 +98,9 @@ pub const LABS: [Lab; 9] = [
         chapter_number: 9,
         package: "lab08-changelist",
         call: "changelist",
-        task: "one entry per fd; how an add and a del merge until the next dispatch",
+        task: "the merge rules: how an add and a del of an fd merge until the next dispatch",
         chapter_file: "ch09-changelist.md",
-        skeleton_hash: 0x8b28bffab375a0b5,
+        skeleton_hash: 0x0e07bbd35dbf9316,
     },
     Lab {
         number: 9,
