@@ -33,6 +33,11 @@ trace NAME *FLAGS:
 traces:
     @cargo run -q -p minievent-traces --bin trace -- list
 
+# Annotate every trace with the function that made each syscall (strace -k): builds minievent with frame pointers into target/annotate, records each scenario of minievent and of libevent, writes traces/annotated/ (`just annotate step3`; `--check` compares instead)
+annotate *ARGS: _reference-bins
+    RUSTFLAGS="-C force-frame-pointers=yes" CARGO_TARGET_DIR=target/annotate cargo build -q --bins
+    cargo run -q -p minievent-traces --bin trace -- annotate --bin-dir target/annotate/debug {{ARGS}}
+
 # Rebuild the C reference programs (real libevent) and re-record their traces into traces/libevent/
 reference: _reference-bins
     @cargo run -q -p minievent-traces --bin trace -- record
@@ -92,7 +97,11 @@ libevent-src:
     apt=(apt-get -q -o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/nonexistent
          -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o Debug::NoLocking=1
          -o "APT::Sandbox::User=$(id -un)")
-    "${apt[@]}" update >/dev/null
+    if ! "${apt[@]}" update >"$tmp/update.log" 2>&1 || grep -q '^\(Err\|W: Failed\)' "$tmp/update.log"; then
+        echo "error: could not reach Debian's archive (deb.debian.org) to download libevent's source: check the network, or download libevent-2.1.12-stable.tar.gz from libevent's releases and unpack it into $dest/" >&2
+        sed 's/^/  apt: /' "$tmp/update.log" | grep -i 'err\|fail' | head -n 3 >&2 || true
+        exit 1
+    fi
     (cd "$tmp" && "${apt[@]}" source --download-only libevent >/dev/null)
     orig=$(ls "$tmp"/libevent_2.1.12-stable.orig.tar.gz 2>/dev/null) || {
         echo "error: Debian $suite does not ship libevent 2.1.12 (found: $(ls "$tmp" | grep -m1 orig || echo nothing))" >&2; exit 1; }
@@ -110,6 +119,10 @@ stress NAME *FLAGS:
 bench *FLAGS: _reference-bins
     cargo build -q --release --bins
     cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}
+
+# Regenerate book/coverage/libevent-functions.txt (every function of libevent 2.1.12: file, name, lines) from libevent-src/, which the book's C-beside-Rust preprocessor and linter read; `--check` compares instead
+libevent-index *FLAGS:
+    @cargo run -q -p minievent-booklint --bin book-preprocessor -- index {{FLAGS}}
 
 # Regenerate the book's appendix E (libevent's API, covered) from book/coverage/map.txt, checking each row against src/; `just coverage --extract libevent-src/libevent-2.1.12-stable` re-extracts the function list after `just libevent-src`
 coverage *FLAGS:
@@ -138,5 +151,7 @@ ci:
     cargo run -q -p minievent-labs -- check
     just check-reference
     cargo run -q -p minievent-booklint -- book
+    just annotate --check
+    if [ -f libevent-src/libevent-2.1.12-stable/event.c ]; then just libevent-index --check; else echo "note: libevent-src/ absent: the function index was checked by booklint only (just libevent-src, then just libevent-index --check)"; fi
     cargo run -q -p minievent-booklint --bin api-coverage -- book --check
     bash book/check-browser.sh

@@ -158,6 +158,7 @@ pub type BufferCallback = Box<dyn FnMut(&Evbuffer, &CbInfo)>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CbHandle(u64);
 
+// ANCHOR: eol_style
 /// How the end of a line is recognised. libevent: `enum evbuffer_eol_style`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EolStyle {
@@ -172,6 +173,7 @@ pub enum EolStyle {
     /// A NUL byte. libevent: `EVBUFFER_EOL_NUL`.
     Nul,
 }
+// ANCHOR_END: eol_style
 
 /// libevent: `EVBUFFER_EOL_ANY`.
 pub const EVBUFFER_EOL_ANY: EolStyle = EolStyle::Any;
@@ -394,6 +396,7 @@ impl Evbuffer {
     }
     // ANCHOR_END: drain
 
+    // ANCHOR: remove
     /// Copies up to `out.len()` bytes from the front into `out` without removing them; returns how
     /// many. libevent: `evbuffer_copyout()`.
     pub fn copyout(&self, out: &mut [u8]) -> usize {
@@ -420,6 +423,7 @@ impl Evbuffer {
         }
         n
     }
+    // ANCHOR_END: remove
 
     /// The chains' bytes, in place, from the front: enough whole chains to cover `len` bytes, or
     /// every chain for `None`. Empty chains are included, as libevent does. libevent:
@@ -551,7 +555,9 @@ impl Evbuffer {
         }
         None
     }
+    // ANCHOR_END: search
 
+    // ANCHOR: readln
     /// Where the first end of line at or after `start` begins, and how long it is.
     /// libevent: `evbuffer_search_eol()`.
     pub fn search_eol(&self, start: usize, style: EolStyle) -> Option<(usize, usize)> {
@@ -599,7 +605,7 @@ impl Evbuffer {
         self.drain(eol_len);
         Some(line)
     }
-    // ANCHOR_END: search
+    // ANCHOR_END: readln
 
     // ANCHOR: pullup
     /// Makes the first `size` bytes (every byte for `None`) contiguous in the first chain and
@@ -688,6 +694,7 @@ impl Evbuffer {
     }
     // ANCHOR_END: prepend
 
+    // ANCHOR: add_fmt
     /// Appends the formatted text (`format_args!(...)`); returns how many bytes. The text is
     /// formatted first and added with one [`add`](Self::add), so the callbacks run once.
     /// libevent: `evbuffer_add_printf()` / `evbuffer_add_vprintf()` (which format straight into
@@ -697,6 +704,7 @@ impl Evbuffer {
         self.add(text.as_bytes());
         text.len()
     }
+    // ANCHOR_END: add_fmt
 
     // ANCHOR: expand_fast
     /// Makes sure the chains from the last one with data on have room for `datlen` bytes in at

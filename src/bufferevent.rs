@@ -692,7 +692,8 @@ impl Bufferevent {
     /// still holds*: to send everything first, wait until the output is empty (write callback
     /// with low-water mark 0). The handle stays valid but every later call fails.
     /// libevent: `bufferevent_free()` → `bufferevent_decref_and_unlock_()` → finalize →
-    /// `be_socket_destruct()` (libevent finalizes a moment later, in the same loop pass).
+    /// `bufferevent_finalize_cb_()`: `be_socket_destruct()`, then `evbuffer_free()` of both
+    /// buffers (libevent finalizes a moment later, in the same loop pass).
     pub fn free(&self, base: &mut Base) -> Result<()> {
         {
             let mut st = self.0.state.borrow_mut();

@@ -338,6 +338,7 @@ impl Bufferevent {
         self.warn_on_err(self.write_output(base, connected));
     }
 
+    // ANCHOR: finished_connecting
     /// `getsockopt(SO_ERROR)` after the write event of a connect: `Ok(true)` connected,
     /// `Ok(false)` still in progress, `Err` the connect failed (the error is its errno).
     /// libevent: `evutil_socket_finished_connecting_()`.
@@ -366,6 +367,7 @@ impl Bufferevent {
             }),
         }
     }
+    // ANCHOR_END: finished_connecting
 
     /// The body of [`writecb`](Self::writecb); an error is a buffer in use by a closure further
     /// up the stack (the write event stays pending, so the write is tried again).

@@ -24,8 +24,8 @@ bitflags::bitflags! {
         /// IGNORE_ENV. No effect on poll and select.
         /// libevent: `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST`.
         const EPOLL_USE_CHANGELIST = 0x10;
-        /// Use `CLOCK_MONOTONIC` rather than the 4 ms-grained `CLOCK_MONOTONIC_COARSE`, and on
-        /// epoll a timerfd for sub-millisecond timeouts ([`crate::backend::epoll::with_timerfd`]).
+        /// Use `CLOCK_MONOTONIC` rather than `CLOCK_MONOTONIC_COARSE` (which moves once per kernel
+        /// tick, 1–4 ms depending on the kernel's `HZ`), and on epoll a timerfd for sub-millisecond timeouts ([`crate::backend::epoll::with_timerfd`]).
         /// libevent: `EVENT_BASE_FLAG_PRECISE_TIMER`.
         const PRECISE_TIMER = 0x20;
     }

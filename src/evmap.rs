@@ -55,6 +55,7 @@ pub struct IoMap {
     pub(crate) allocated: Vec<bool>,
 }
 
+// ANCHOR: count
 /// One kind's count on `fd`, one more (`up`) or one less if the event is `wanted` for this kind:
 /// (new count, became-first-or-last). libevent: the `nread`/`nwrite`/`nclose` arithmetic of
 /// `evmap_io_add_()` and `evmap_io_del_()`.
@@ -74,6 +75,7 @@ fn count(fd: RawFd, n: u16, wanted: bool, up: bool) -> Result<(u16, bool)> {
         Ok((n, n == 0))
     }
 }
+// ANCHOR_END: count
 
 impl IoMap {
     /// Marks `fd`'s slot as allocated (see [`IoMap::allocated`]). libevent: the constructor

@@ -28,6 +28,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
+// ANCHOR: lev_opt
 bitflags::bitflags! {
     /// A listener's options. libevent: the `LEV_OPT_*` flags of event2/listener.h (same bits).
     #[derive(Clone, Copy, PartialEq, Eq, Default, Hash, Debug)]
@@ -53,6 +54,7 @@ bitflags::bitflags! {
         const BIND_IPV6ONLY = 1 << 8;
     }
 }
+// ANCHOR_END: lev_opt
 
 /// libevent: `LEV_OPT_LEAVE_SOCKETS_BLOCKING`.
 pub const LEV_OPT_LEAVE_SOCKETS_BLOCKING: LevOpt = LevOpt::LEAVE_SOCKETS_BLOCKING;

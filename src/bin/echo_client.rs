@@ -67,6 +67,7 @@ fn main() -> ExitCode {
     }
 }
 
+// ANCHOR: run
 /// Connects, sends, prints the echoes; `Ok(true)` when every line came back.
 fn run(port: u16, lines: &[String]) -> minievent::Result<bool> {
     let mut base = Base::new()?;
@@ -117,3 +118,4 @@ fn run(port: u16, lines: &[String]) -> minievent::Result<bool> {
     base.dispatch()?;
     Ok(ok.get())
 }
+// ANCHOR_END: run

@@ -89,6 +89,7 @@ fn serve(port: u16) -> minievent::Result<()> {
     Ok(())
 }
 
+// ANCHOR: start
 /// A new connection: its bufferevent (which closes the socket when freed), the callbacks, the
 /// read high-water mark, reading.
 fn start(base: &mut Base, sock: std::os::fd::OwnedFd) -> minievent::Result<()> {
@@ -110,7 +111,9 @@ fn start(base: &mut Base, sock: std::os::fd::OwnedFd) -> minievent::Result<()> {
     bev.setwatermark(base, EV_READ, 0, MAX_LINE)?;
     bev.enable(base, EV_READ)
 }
+// ANCHOR_END: start
 
+// ANCHOR: on_read
 /// Every complete line in the input goes back upper-cased; a line over [`MAX_LINE`] ends the
 /// connection; a full output pauses reading.
 fn on_read(base: &mut Base, bev: &Bufferevent) -> minievent::Result<()> {
@@ -129,7 +132,9 @@ fn on_read(base: &mut Base, bev: &Bufferevent) -> minievent::Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: on_read
 
+// ANCHOR: on_write
 /// The output went down to the write low-water mark: resume reading if it was paused, or free
 /// once everything owed to a half-closed client is written.
 fn on_write(base: &mut Base, bev: &Bufferevent, closing: &Cell<bool>) {
@@ -167,6 +172,7 @@ fn on_event(base: &mut Base, bev: &Bufferevent, what: BevEvent, closing: &Cell<b
         let _ = bev.setwatermark(base, EV_WRITE, 0, 0);
     }
 }
+// ANCHOR_END: on_write
 
 /// Says why and frees the connection.
 fn fail(base: &mut Base, bev: &Bufferevent, why: &str) {

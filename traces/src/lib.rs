@@ -39,6 +39,7 @@ compile_error!(
      from /proc"
 );
 
+pub mod annotate;
 pub mod bench;
 pub mod client;
 mod error;
@@ -86,6 +87,23 @@ pub struct Trace {
 /// no banner. After a parse or banner error strace's output file is left in place (its path
 /// is in the error); otherwise it is removed.
 pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
+    run(scenario, program, false).map(|(trace, _)| trace)
+}
+
+/// [`trace`] under `strace -k`: the trace, and each raw call with the stack that made it, for
+/// [`annotate::annotate`] (the trace's `raw` keeps strace's output without the stack lines).
+pub fn trace_with_stacks(
+    scenario: &Scenario,
+    program: &Path,
+) -> Result<(Trace, Vec<annotate::RawCall>), TraceError> {
+    run(scenario, program, true)
+}
+
+fn run(
+    scenario: &Scenario,
+    program: &Path,
+    stacks: bool,
+) -> Result<(Trace, Vec<annotate::RawCall>), TraceError> {
     let port = match scenario.client {
         Some(Client::EchoSession) => Some(client::free_port()?),
         None => None,
@@ -104,6 +122,7 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
             .collect(),
         trace_set: scenario.trace_set.syscalls(),
         deadline: record::DEADLINE,
+        stacks,
     };
     let recording = match (scenario.client, port) {
         (Some(Client::EchoSession), Some(port)) => {
@@ -124,8 +143,13 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
         });
     }
 
+    let (raw, calls) = if stacks {
+        annotate::split_stacks(&recording.raw)
+    } else {
+        (recording.raw, Vec::new())
+    };
     let file = recording.raw_path.display().to_string();
-    let mut events = parse::parse(&recording.raw, &file)?;
+    let mut events = parse::parse(&raw, &file)?;
     if let Some(signal) = recording.killed_by {
         // strace prints no `+++ killed by +++` line with `-e signal=none` (see record.rs):
         // end the trace with the line it would have printed, unless it is there already.
@@ -142,12 +166,15 @@ pub fn trace(scenario: &Scenario, program: &Path) -> Result<Trace, TraceError> {
     }
     let events = normalize::normalize(events, Options { port }, &file)?;
     let _ = fs::remove_file(&recording.raw_path);
-    Ok(Trace {
-        rendered: render::render(&events),
-        raw: recording.raw,
-        stdout: recording.stdout,
-        stderr: recording.stderr,
-    })
+    Ok((
+        Trace {
+            rendered: render::render(&events),
+            raw,
+            stdout: recording.stdout,
+            stderr: recording.stderr,
+        },
+        calls,
+    ))
 }
 
 /// Parses, normalizes and renders strace output given as text (`strace -f -o` format).

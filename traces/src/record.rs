@@ -56,6 +56,8 @@ pub struct RecordSpec {
     pub trace_set: String,
     /// How long the whole recording may take ([`DEADLINE`] for the scenarios).
     pub deadline: Duration,
+    /// Print each syscall's stack too (`strace -k`), for [`crate::annotate`].
+    pub stacks: bool,
 }
 
 /// The result of one successful recording.
@@ -404,6 +406,9 @@ fn spawn(strace: &str, spec: &RecordSpec, output: &Path) -> Result<Child, TraceE
         .map(OsString::from)
         .collect();
     args.push(format!("trace={}", spec.trace_set).into());
+    if spec.stacks {
+        args.push("-k".into());
+    }
     args.push("-o".into());
     args.push(output.into());
     args.push("--".into());
@@ -548,6 +553,7 @@ mod tests {
             env: vec![],
             trace_set: "write,close".into(),
             deadline: DEADLINE,
+            stacks: false,
         }
     }
 
@@ -663,7 +669,9 @@ mod tests {
     fn a_killed_program_reports_its_signal() {
         let recording = record(&spec("/bin/sleep", &["20"]), |running| {
             running.wait_until_waiting(Duration::from_millis(100)).ok();
-            let until = Instant::now() + Duration::from_secs(5);
+            // On a loaded machine strace can take seconds to start its child: wait as long as
+            // the recording's deadline allows.
+            let until = Instant::now() + running.time_left();
             while running.tracee_pid().is_none() && Instant::now() < until {
                 thread::sleep(TICK);
             }

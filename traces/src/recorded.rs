@@ -84,20 +84,40 @@ pub fn header(scenario: &Scenario, versions: &Versions) -> String {
     )
 }
 
+/// Whether [`write_recorded`] wrote the file or found it already saying the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The file is new, or its trace or description changed.
+    Wrote,
+    /// The file has the same trace lines and description; only the machine it was recorded
+    /// on (kernel, strace) may differ, so it was left alone and the working tree stays clean.
+    Unchanged,
+}
+
 /// Writes `trace` (the reference program's) as `dir/NAME.trace` with its header; returns the
-/// path written.
+/// path, and whether it was written (a file that differs only in its `# recorded on` line is
+/// left as it is).
 pub fn write_recorded(
     scenario: &Scenario,
     trace: &Trace,
     versions: &Versions,
     dir: &Path,
-) -> Result<PathBuf, TraceError> {
+) -> Result<(PathBuf, Written), TraceError> {
     let path = dir.join(format!("{}.trace", scenario.name));
     let text = format!("{}{}", header(scenario, versions), trace.rendered);
+    let without_machine = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !l.starts_with("# recorded on "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    if fs::read_to_string(&path).is_ok_and(|old| without_machine(&old) == without_machine(&text)) {
+        return Ok((path, Written::Unchanged));
+    }
     fs::create_dir_all(dir)
         .map_err(|e| TraceError::io(format!("creating {}", dir.display()), e))?;
     fs::write(&path, text).map_err(|e| TraceError::io(format!("writing {}", path.display()), e))?;
-    Ok(path)
+    Ok((path, Written::Wrote))
 }
 
 /// Reads a recorded trace file back: its trace lines, without the `#` header lines, ending
@@ -155,9 +175,33 @@ mod tests {
             stdout: String::new(),
             stderr: String::new(),
         };
-        let path = write_recorded(scenario, &trace, &versions(), &dir).expect("writes");
+        let (path, written) = write_recorded(scenario, &trace, &versions(), &dir).expect("writes");
         assert!(path.ends_with("step1.trace"));
+        assert_eq!(written, Written::Wrote);
         assert_eq!(read_recorded(&path).expect("reads"), trace.rendered);
+
+        // Another kernel, the same trace: the file is left as it was.
+        let other = Versions {
+            kernel: "6.9.0".into(),
+            ..versions()
+        };
+        let before = fs::read_to_string(&path).expect("reads");
+        let again = write_recorded(scenario, &trace, &other, &dir).expect("writes");
+        assert_eq!(again, (path.clone(), Written::Unchanged));
+        assert_eq!(fs::read_to_string(&path).expect("reads"), before);
+
+        // Another trace: written, with the new machine.
+        let changed = Trace {
+            rendered: "close(3) = 0\n".into(),
+            ..trace
+        };
+        let (_, written) = write_recorded(scenario, &changed, &other, &dir).expect("writes");
+        assert_eq!(written, Written::Wrote);
+        assert!(
+            fs::read_to_string(&path)
+                .expect("reads")
+                .contains("kernel 6.9.0")
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -20,11 +20,20 @@
 //!    listed in `SUMMARY.md`.
 //! 5. **The name map stays whole.** A page with `<!-- booklint: name-map-of src/lib.rs -->`
 //!    mentions every libevent name of the first column of that file's `//! |` table.
+//! 6. **Citations are real.** Every `file.c:function` in a page, and every
+//!    `{{#libevent file.c:function}}`, names a function that file defines: in libevent 2.1.12
+//!    (the index `book/coverage/libevent-functions.txt`, which `just libevent-index --check`
+//!    proves equal to the source) or in one of our C programs under `traces/reference/`.
+//! 7. **Traces are annotated.** Every trace a page shows (a `text` block including
+//!    `traces/snapshots/*.snap` or `traces/libevent/*.trace`) has its annotation in
+//!    `traces/annotated/` (`just annotate`), line for line the trace it annotates.
 //!
 //! Every error names the file and line (the chapter and the include for include errors).
 
 pub mod anchors;
+pub mod annotated;
 pub mod coverage;
+pub mod libevent_c;
 pub mod markdown;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +80,8 @@ pub struct Summary {
     pub allowed_unused: usize,
     /// Links checked.
     pub links: usize,
+    /// `file.c:function` citations of libevent checked against its function index.
+    pub citations: usize,
 }
 
 /// The directories the linter works with.
@@ -81,6 +92,40 @@ struct Layout {
     book_src: PathBuf,
     /// The repository root (the book dir's parent), canonical.
     root: PathBuf,
+    /// libevent 2.1.12's functions (book/coverage/libevent-functions.txt), and our C reference
+    /// programs' (traces/reference/): what a `file.c:function` citation may name.
+    libevent: Result<libevent_c::Index, String>,
+    reference: libevent_c::Index,
+}
+
+/// `file.c:function` from a `{{#libevent}}` directive's argument.
+fn arg_citation(arg: &str) -> Option<(&str, &str)> {
+    let (file, function) = arg.split_once(':')?;
+    (file.ends_with(".c") || file.ends_with(".h"))
+        .then_some((file, function))
+        .filter(|(_, f)| !f.is_empty())
+}
+
+/// Checks one citation of libevent (rule 6).
+fn cite(
+    layout: &Layout,
+    page: &Path,
+    line: usize,
+    file: &str,
+    function: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let message = match &layout.libevent {
+        Err(why) => Some(why.clone()),
+        Ok(index) => libevent_c::check_citation(index, &layout.reference, file, function),
+    };
+    if let Some(message) = message {
+        out.push(Diagnostic {
+            file: layout.show(page),
+            line,
+            message,
+        });
+    }
 }
 
 impl Layout {
@@ -491,6 +536,8 @@ pub fn lint(book: &Path) -> Result<(Summary, Vec<Diagnostic>), String> {
     let layout = Layout {
         book: book.to_path_buf(),
         book_src: book_src.clone(),
+        libevent: libevent_c::load_index(book),
+        reference: libevent_c::reference_functions(&root),
         root: root.clone(),
     };
     let mut out = Vec::new();
@@ -530,6 +577,17 @@ pub fn lint(book: &Path) -> Result<(Summary, Vec<Diagnostic>), String> {
                     }
                 }
                 "title" => {}
+                "libevent" => match arg_citation(&d.arg) {
+                    Some((file, function)) => cite(&layout, path, d.line, file, function, &mut out),
+                    None => out.push(Diagnostic {
+                        file: shown.clone(),
+                        line: d.line,
+                        message: format!(
+                            "`{{{{#libevent {}}}}}`: say which function, as `{{{{#libevent file.c:function}}}}`",
+                            d.arg
+                        ),
+                    }),
+                },
                 other => out.push(Diagnostic {
                     file: shown.clone(),
                     line: d.line,
@@ -537,6 +595,24 @@ pub fn lint(book: &Path) -> Result<(Summary, Vec<Diagnostic>), String> {
                         "`{{{{#{other}`: not an mdBook directive; it would show as raw text"
                     ),
                 }),
+            }
+        }
+        // 7. Every trace the page shows is annotated, and its annotation is current.
+        for fence in page.fences.iter().filter(|f| f.lang == "text") {
+            for (n, line) in &fence.body {
+                let arg = line
+                    .trim()
+                    .strip_prefix("{{#include ")
+                    .and_then(|l| l.strip_suffix("}}"));
+                if let Some(arg) = arg
+                    && let Err(message) = annotated::annotated_lines(&root, arg.trim())
+                {
+                    out.push(Diagnostic {
+                        file: shown.clone(),
+                        line: *n,
+                        message,
+                    });
+                }
             }
         }
         // 2. Fences.
@@ -611,6 +687,11 @@ pub fn lint(book: &Path) -> Result<(Summary, Vec<Diagnostic>), String> {
                     &mut out,
                 );
             }
+        }
+        // 6. Citations of libevent's functions.
+        for c in libevent_c::citations(text) {
+            summary.citations += 1;
+            cite(&layout, path, c.line, &c.file, &c.function, &mut out);
         }
         // 5. Name map.
         for (i, line) in text.lines().enumerate() {

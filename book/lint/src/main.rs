@@ -20,7 +20,12 @@ use clap::error::ErrorKind;
 ///     it, with a reason);
 ///  4. a link, image or fragment that points at no page or heading, or a page missing from
 ///     SUMMARY.md;
-///  5. a name-map page that lost a libevent name of src/lib.rs's table.
+///  5. a name-map page that lost a libevent name of src/lib.rs's table;
+///  6. a `file.c:function` citation (or `{{#libevent file.c:function}}`) naming a function that
+///     libevent 2.1.12's file (book/coverage/libevent-functions.txt) or our traces/reference/
+///     program does not define;
+///  7. a trace the book shows without its annotation in traces/annotated/ (`just annotate`), or
+///     with one that no longer matches the trace.
 ///
 /// Each error names the file and line, and what to fix.
 #[derive(Parser, Debug)]
@@ -47,12 +52,13 @@ fn main() -> ExitCode {
         }
         Ok((summary, errors)) if errors.is_empty() => {
             println!(
-                "booklint: ok — {} pages, {} includes, {} anchors in src/ ({} listed as unused), {} links",
+                "booklint: ok — {} pages, {} includes, {} anchors in src/ ({} listed as unused), {} links, {} citations of libevent",
                 summary.pages,
                 summary.includes,
                 summary.anchors,
                 summary.allowed_unused,
-                summary.links
+                summary.links,
+                summary.citations
             );
             ExitCode::SUCCESS
         }

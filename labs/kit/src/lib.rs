@@ -11,8 +11,10 @@
 //!   chapter to read instead of "exit status 101".
 //! - [`echo::EchoServer`]: a lab's echo server as a plain process, for clients that check every
 //!   byte, load runs and fd counts (lab 5), failing with the `todo!()` the server died in.
+//! - [`names`]: epoll masks and `epoll_ctl` calls in words, for failure messages.
 
 pub mod echo;
+pub mod names;
 
 use minievent_traces::{Scenario, TraceError, read_recorded, target_dir, trace, workspace_dir};
 use std::fs;

@@ -53,7 +53,7 @@ fn ignore_env_makes_the_variables_count_for_nothing() {
     let out = probe(&["--ignore-env"], &[("EVENT_NOEPOLL", "1")]);
     assert_eq!(
         out, "method: epoll\n",
-        "a config with IGNORE_ENV must not read EVENT_NOEPOLL"
+        "a config with IGNORE_ENV must not read EVENT_NOEPOLL (left: what your code gave, right: what libevent does)"
     );
 }
 

@@ -43,7 +43,7 @@ fn epoll_new_makes_one_close_on_exec_epoll_fd() {
     assert_eq!(
         new.len(),
         1,
-        "Epoll::new should create exactly one epoll instance, it created {new:?}"
+        "Epoll::new should create exactly one epoll instance, it created {new:?} (left: what your code gave, right: what libevent does)"
     );
     // SAFETY: F_GETFD only reads the descriptor's flags.
     let flags = unsafe { libc::fcntl(new[0], libc::F_GETFD) };
@@ -52,14 +52,22 @@ fn epoll_new_makes_one_close_on_exec_epoll_fd() {
         "the epoll fd must be close-on-exec (EPOLL_CLOEXEC)"
     );
     drop(epoll);
-    assert_eq!(epoll_fds(), before, "dropping the Epoll closes its fd");
+    assert_eq!(
+        epoll_fds(),
+        before,
+        "dropping the Epoll closes its fd (left: what your code gave, right: what libevent does)"
+    );
 }
 
 #[test]
 fn the_events_array_starts_with_32_entries() {
     let _guard = lock();
     let mut epoll = Epoll::new().unwrap_or_else(|e| panic!("Epoll::new failed: {e}"));
-    assert_eq!(epoll.nevents(), 32, "INITIAL_NEVENT");
+    assert_eq!(
+        epoll.nevents(),
+        32,
+        "INITIAL_NEVENT (left: what your code gave, right: what libevent does)"
+    );
     // 33 readable sockets: one epoll_wait can only report as many as the array holds.
     let mut fds = Vec::new();
     for _ in 0..33 {
@@ -77,7 +85,7 @@ fn the_events_array_starts_with_32_entries() {
     assert_eq!(
         ready.len(),
         32,
-        "the first epoll_wait has room for 32 events"
+        "the first epoll_wait has room for 32 events (left: what your code gave, right: what libevent does)"
     );
     for fd in fds {
         // SAFETY: closing fds this test opened.

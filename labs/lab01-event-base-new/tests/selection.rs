@@ -29,10 +29,15 @@ fn error(cfg: &Config) -> String {
 #[test]
 fn the_first_row_of_the_table_is_chosen() {
     let base = Base::with_config(&config()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(base.method(), "epoll");
+    assert_eq!(
+        base.method(),
+        "epoll",
+        "left: what your code gave, right: what libevent does"
+    );
     assert_eq!(
         base.features(),
-        Features::ET | Features::O1 | Features::EARLY_CLOSE
+        Features::ET | Features::O1 | Features::EARLY_CLOSE,
+        "left: what your code gave, right: what libevent does"
     );
 }
 
@@ -42,20 +47,33 @@ fn the_walk_follows_the_config_table_in_order() {
     assert_eq!(
         method(&cfg),
         "select",
-        "walk cfg.methods (the table the config carries), first row first"
+        "walk cfg.methods (the table the config carries), first row first (left: what your code gave, right: what libevent does)"
     );
     let cfg = config().methods(&[POLLOPS, EPOLLOPS]);
-    assert_eq!(method(&cfg), "poll");
+    assert_eq!(
+        method(&cfg),
+        "poll",
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
 fn avoided_methods_are_skipped() {
-    assert_eq!(method(&config().avoid_method("epoll")), "poll");
+    assert_eq!(
+        method(&config().avoid_method("epoll")),
+        "poll",
+        "left: what your code gave, right: what libevent does"
+    );
     assert_eq!(
         method(&config().avoid_method("epoll").avoid_method("poll")),
-        "select"
+        "select",
+        "left: what your code gave, right: what libevent does"
     );
-    assert_eq!(method(&config().avoid_method("poll")), "epoll");
+    assert_eq!(
+        method(&config().avoid_method("poll")),
+        "epoll",
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -63,11 +81,12 @@ fn a_backend_without_a_required_feature_is_skipped() {
     assert_eq!(
         method(&config().require_features(Features::FDS)),
         "poll",
-        "epoll lacks FDS"
+        "epoll lacks FDS (left: what your code gave, right: what libevent does)"
     );
     assert_eq!(
         method(&config().require_features(Features::ET | Features::O1)),
-        "epoll"
+        "epoll",
+        "left: what your code gave, right: what libevent does"
     );
     assert_eq!(
         method(
@@ -76,7 +95,7 @@ fn a_backend_without_a_required_feature_is_skipped() {
                 .avoid_method("poll")
         ),
         "select",
-        "poll avoided, select has FDS"
+        "poll avoided, select has FDS (left: what your code gave, right: what libevent does)"
     );
 }
 
@@ -112,7 +131,8 @@ const BROKEN: EventOp = EventOp {
 fn a_backend_whose_init_fails_is_skipped() {
     assert_eq!(
         method(&config().methods(&[BROKEN, POLLOPS, SELECTOPS])),
-        "poll"
+        "poll",
+        "left: what your code gave, right: what libevent does"
     );
     let why = error(&config().methods(&[BROKEN]));
     assert!(why.contains("no event mechanism available"), "{why}");
@@ -136,26 +156,38 @@ fn skipped_rows_are_never_initialised_and_the_walk_stops_at_the_first_success() 
     let cfg = config()
         .methods(&[COUNTED, POLLOPS, COUNTED])
         .avoid_method("counted");
-    assert_eq!(method(&cfg), "poll");
+    assert_eq!(
+        method(&cfg),
+        "poll",
+        "left: what your code gave, right: what libevent does"
+    );
     assert_eq!(
         SKIPPED_INITS.load(Ordering::SeqCst),
         0,
-        "an avoided row's init was called"
+        "an avoided row's init was called (left: what your code gave, right: what libevent does)"
     );
     let cfg = config()
         .methods(&[COUNTED, POLLOPS, COUNTED])
         .require_features(Features::FDS);
-    assert_eq!(method(&cfg), "poll", "COUNTED has no FDS");
+    assert_eq!(
+        method(&cfg),
+        "poll",
+        "COUNTED has no FDS (left: what your code gave, right: what libevent does)"
+    );
     assert_eq!(
         SKIPPED_INITS.load(Ordering::SeqCst),
         0,
-        "a row lacking a required feature was initialised"
+        "a row lacking a required feature was initialised (left: what your code gave, right: what libevent does)"
     );
     let cfg = config().methods(&[POLLOPS, COUNTED]);
-    assert_eq!(method(&cfg), "poll");
+    assert_eq!(
+        method(&cfg),
+        "poll",
+        "left: what your code gave, right: what libevent does"
+    );
     assert_eq!(
         SKIPPED_INITS.load(Ordering::SeqCst),
         0,
-        "the walk went on after poll initialised"
+        "the walk went on after poll initialised (left: what your code gave, right: what libevent does)"
     );
 }

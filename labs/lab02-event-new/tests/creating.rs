@@ -42,10 +42,15 @@ fn events_with_valid_flags_are_created_as_asked() {
         EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
     ] {
         let id = accepted(&mut base, fd, events);
-        assert_eq!(base.event_get_fd(id).unwrap_or_else(|e| panic!("{e}")), fd);
+        assert_eq!(
+            base.event_get_fd(id).unwrap_or_else(|e| panic!("{e}")),
+            fd,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             base.event_get_events(id).unwrap_or_else(|e| panic!("{e}")),
-            events
+            events,
+            "left: what your code gave, right: what libevent does"
         );
     }
 }
@@ -123,7 +128,8 @@ fn a_freed_id_stays_invalid_when_its_slot_is_reused() {
     for id in later {
         assert_eq!(
             base.event_get_events(id).unwrap_or_else(|e| panic!("{e}")),
-            EV_WRITE
+            EV_WRITE,
+            "left: what your code gave, right: what libevent does"
         );
     }
 }
@@ -153,7 +159,7 @@ fn new_events_get_the_middle_priority() {
     assert_eq!(
         *order.borrow(),
         ["urgent", "middle", "late"],
-        "with 3 priorities a new event is at priority 1 (npriorities / 2)"
+        "with 3 priorities a new event is at priority 1 (npriorities / 2) (left: what your code gave, right: what libevent does)"
     );
 }
 
@@ -170,5 +176,9 @@ fn the_callback_gets_the_fd_what_happened_and_its_own_id() {
         .unwrap_or_else(|e| panic!("{e}"));
     base.event_add(id, None).unwrap_or_else(|e| panic!("{e}"));
     base.dispatch().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(*seen.borrow(), Some((fd, EV_WRITE, id)));
+    assert_eq!(
+        *seen.borrow(),
+        Some((fd, EV_WRITE, id)),
+        "left: what your code gave, right: what libevent does"
+    );
 }

@@ -36,7 +36,11 @@ fn a_new_event_is_pending_for_nothing() {
     let mut base = base();
     let [a, _] = pair();
     let id = new(&mut base, a, EV_READ | EV_WRITE | EV_PERSIST);
-    assert_eq!(pending(&base, id, ALL), Ev::NONE);
+    assert_eq!(
+        pending(&base, id, ALL),
+        Ev::NONE,
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -48,14 +52,18 @@ fn an_added_event_is_pending_for_its_own_kinds() {
     assert_eq!(
         pending(&base, id, ALL),
         EV_READ | EV_CLOSED,
-        "EV_PERSIST is not a state"
+        "EV_PERSIST is not a state (left: what your code gave, right: what libevent does)"
     );
     assert_eq!(
         pending(&base, id, EV_READ | EV_WRITE),
         EV_READ,
-        "restricted to `what`"
+        "restricted to `what` (left: what your code gave, right: what libevent does)"
     );
-    assert_eq!(pending(&base, id, EV_WRITE), Ev::NONE);
+    assert_eq!(
+        pending(&base, id, EV_WRITE),
+        Ev::NONE,
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -65,13 +73,29 @@ fn a_timeout_makes_it_pending_for_ev_timeout() {
     let id = new(&mut base, a, EV_WRITE);
     base.event_add(id, Some(Duration::from_secs(60)))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(pending(&base, id, ALL), EV_WRITE | EV_TIMEOUT);
-    assert_eq!(pending(&base, id, EV_TIMEOUT), EV_TIMEOUT);
+    assert_eq!(
+        pending(&base, id, ALL),
+        EV_WRITE | EV_TIMEOUT,
+        "left: what your code gave, right: what libevent does"
+    );
+    assert_eq!(
+        pending(&base, id, EV_TIMEOUT),
+        EV_TIMEOUT,
+        "left: what your code gave, right: what libevent does"
+    );
     let timer = new(&mut base, -1, Ev::NONE);
-    assert_eq!(pending(&base, timer, ALL), Ev::NONE);
+    assert_eq!(
+        pending(&base, timer, ALL),
+        Ev::NONE,
+        "left: what your code gave, right: what libevent does"
+    );
     base.event_add(timer, Some(Duration::from_secs(60)))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(pending(&base, timer, ALL), EV_TIMEOUT);
+    assert_eq!(
+        pending(&base, timer, ALL),
+        EV_TIMEOUT,
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -84,14 +108,14 @@ fn an_active_event_reports_what_made_it_active() {
     assert_eq!(
         pending(&base, id, ALL),
         EV_WRITE,
-        "active, not added: only what made it active"
+        "active, not added: only what made it active (left: what your code gave, right: what libevent does)"
     );
     base.event_active(id, EV_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         pending(&base, id, ALL),
         EV_WRITE | EV_TIMEOUT,
-        "activating again adds to it"
+        "activating again adds to it (left: what your code gave, right: what libevent does)"
     );
 }
 
@@ -105,7 +129,11 @@ fn deleting_makes_it_pending_for_nothing_again() {
     base.event_active(id, EV_READ)
         .unwrap_or_else(|e| panic!("{e}"));
     base.event_del(id).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(pending(&base, id, ALL), Ev::NONE);
+    assert_eq!(
+        pending(&base, id, ALL),
+        Ev::NONE,
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -130,12 +158,12 @@ fn a_one_shot_event_stops_being_pending_when_it_fires_a_persistent_one_does_not(
         assert_eq!(
             seen.take(),
             Some(Ok(pending_in_callback)),
-            "{events:?}: event_pending inside its own callback"
+            "{events:?}: event_pending inside its own callback (left: what your code gave, right: what libevent does)"
         );
         assert_eq!(
             pending(&base, id, ALL),
             pending_after,
-            "{events:?}: event_pending after the loop"
+            "{events:?}: event_pending after the loop (left: what your code gave, right: what libevent does)"
         );
     }
 }

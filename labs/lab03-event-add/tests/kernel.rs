@@ -7,6 +7,7 @@ use minievent::util::{dup, socketpair};
 use minievent::{
     Base, BaseFlags, Config, EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_WRITE, Ev, EventId,
 };
+use minievent_labs_kit::names;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::{IntoRawFd, RawFd};
@@ -72,6 +73,18 @@ fn watched(epfd: RawFd) -> BTreeMap<RawFd, u32> {
         .collect()
 }
 
+/// Checks what the epoll instance watches `fd` for, in words: left is what your code left in the
+/// kernel, right what libevent leaves there.
+#[track_caller]
+fn assert_watched(epfd: RawFd, fd: RawFd, expected: Option<u32>, after: &str) {
+    assert_eq!(
+        names::watched(watched(epfd).get(&fd).copied()),
+        names::watched(expected),
+        "after {after}, what the kernel watches fd {fd} for (left: after your code, right: \
+         what libevent leaves; read from /proc/self/fdinfo/{epfd})"
+    );
+}
+
 const IN: u32 = libc::EPOLLIN as u32;
 const OUT: u32 = libc::EPOLLOUT as u32;
 const RDHUP: u32 = libc::EPOLLRDHUP as u32;
@@ -111,19 +124,17 @@ fn the_kernel_watches_what_the_events_on_an_fd_add_up_to() {
         } else {
             ok(what, base.event_del(id));
         }
-        assert_eq!(watched(epfd).get(&a).copied(), expect, "after: {what}");
+        assert_watched(epfd, a, expect, what);
     }
     ok("delete the closer", base.event_del(c));
-    assert_eq!(
-        watched(epfd).get(&a),
-        None,
-        "no event left: the fd is out of the epoll set"
-    );
+    assert_watched(epfd, a, None, "deleting the last event (the closer)");
     let et = new(&mut base, a, EV_READ | EV_ET);
     ok("add an edge-triggered reader", base.event_add(et, None));
-    assert_eq!(
-        watched(epfd).get(&a).copied(),
-        Some(IN | libc::EPOLLET as u32)
+    assert_watched(
+        epfd,
+        a,
+        Some(IN | libc::EPOLLET as u32),
+        "adding an edge-triggered reader",
     );
     drop(base);
     for fd in [a, b] {
@@ -149,7 +160,12 @@ fn a_duplicated_fd_gets_eexist_and_is_retried_as_mod() {
         "event_add of the same file again (ADD fails with EEXIST, retried as MOD)",
         base.event_add(r, None),
     );
-    assert_eq!(watched(epfd).get(&a).copied(), Some(IN));
+    assert_watched(
+        epfd,
+        a,
+        Some(IN),
+        "the ADD that failed with EEXIST and its MOD retry",
+    );
     ok("event_del", base.event_del(r));
     drop(base);
     for fd in [a, b, d] {
@@ -169,19 +185,21 @@ fn a_reopened_fd_gets_enoent_and_is_retried_as_add() {
     ok("close", close(b));
     let [a2, b2] = socketpair().expect("socketpair");
     assert_eq!(a2, a, "the fd number comes back");
-    assert_eq!(watched(epfd).get(&a), None);
+    assert_watched(epfd, a, None, "closing the last fd of the file");
     ok(
         "event_add of a writer (MOD fails with ENOENT, retried as ADD)",
         base.event_add(w, None),
     );
-    assert_eq!(
-        watched(epfd).get(&a).copied(),
+    assert_watched(
+        epfd,
+        a,
         Some(IN | OUT),
-        "the reader evmap counts comes back too"
+        "the MOD that failed with ENOENT and its ADD retry (the reader evmap still counts comes \
+         back too)",
     );
     ok("event_del", base.event_del(w));
     ok("event_del", base.event_del(r));
-    assert_eq!(watched(epfd).get(&a), None);
+    assert_watched(epfd, a, None, "deleting both events");
     drop(base);
     for fd in [a2, b2] {
         let _ = close(fd);
@@ -230,15 +248,17 @@ fn an_fd_epoll_cannot_watch_is_an_error_with_eperm() {
         Err(e) => assert_eq!(
             e.raw_os_error(),
             Some(libc::EPERM),
-            "the error carries errno EPERM: {e}"
+            "the errno of your error (left) should be EPERM (right, {}): {e}",
+            libc::EPERM
         ),
     }
     assert_eq!(
         ok("event_pending", base.event_pending(x, EV_READ)),
         Ev::NONE,
-        "the event did not become pending"
+        "event_pending after the failed add (left) should be empty (right): the event did not \
+         become pending"
     );
-    assert_eq!(watched(epfd).get(&n), None);
+    assert_watched(epfd, n, None, "the refused event_add");
     drop(base);
     let _ = close(n);
 }

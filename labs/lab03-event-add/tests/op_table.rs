@@ -4,6 +4,7 @@
 use minievent::EV_CLOSED;
 use minievent::backend::epoll::{Change, EventChange, epoll_op};
 use minievent::{EV_READ, EV_WRITE, Ev};
+use minievent_labs_kit::names;
 
 const IN: u32 = libc::EPOLLIN as u32;
 const OUT: u32 = libc::EPOLLOUT as u32;
@@ -23,80 +24,63 @@ fn change(old: Ev, read: Change, write: Change, close: Change) -> EventChange {
     }
 }
 
-fn op_name(op: Option<(libc::c_int, u32)>) -> String {
-    match op {
-        None => "no call".into(),
-        Some((op, mask)) => {
-            let name = match op {
-                ADD => "ADD",
-                MOD => "MOD",
-                DEL => "DEL",
-                _ => "??",
-            };
-            let bits: Vec<&str> = [(IN, "IN"), (OUT, "OUT"), (RDHUP, "RDHUP")]
-                .iter()
-                .filter(|(b, _)| mask & b != 0)
-                .map(|(_, n)| *n)
-                .collect();
-            format!("{name} {}", bits.join("|"))
-        }
-    }
+/// Checks one cell of the op table, in words: left is your `epoll_op`, right libevent's table.
+#[track_caller]
+fn assert_op(ch: EventChange, expected: Option<(libc::c_int, u32)>) {
+    assert_eq!(
+        names::epoll_ctl(epoll_op(&ch)),
+        names::epoll_ctl(expected),
+        "epoll_op for old events {:?}, read {:?}, write {:?}, close {:?} (left: yours, right: \
+         epolltable-internal.h's)",
+        ch.old_events,
+        ch.read_change,
+        ch.write_change,
+        ch.close_change,
+    );
 }
 
 use Change::{Add, Del, None as Keep};
 
 #[test]
 fn adding_to_an_fd_without_events_is_add() {
-    assert_eq!(
-        epoll_op(&change(Ev::NONE, Add, Keep, Keep)),
-        Some((ADD, IN))
-    );
-    assert_eq!(
-        epoll_op(&change(Ev::NONE, Add, Add, Keep)),
-        Some((ADD, IN | OUT))
-    );
+    assert_op(change(Ev::NONE, Add, Keep, Keep), Some((ADD, IN)));
+    assert_op(change(Ev::NONE, Add, Add, Keep), Some((ADD, IN | OUT)));
 }
 
 #[test]
 fn adding_to_an_fd_with_events_is_mod_to_everything_it_keeps() {
-    assert_eq!(
-        epoll_op(&change(EV_READ, Keep, Add, Keep)),
-        Some((MOD, IN | OUT))
-    );
-    assert_eq!(
-        epoll_op(&change(EV_READ | EV_WRITE, Keep, Keep, Add)),
-        Some((MOD, IN | OUT | RDHUP))
+    assert_op(change(EV_READ, Keep, Add, Keep), Some((MOD, IN | OUT)));
+    assert_op(
+        change(EV_READ | EV_WRITE, Keep, Keep, Add),
+        Some((MOD, IN | OUT | RDHUP)),
     );
 }
 
 #[test]
 fn deleting_one_kind_of_two_is_mod_to_the_other() {
-    assert_eq!(
-        epoll_op(&change(EV_READ | EV_WRITE, Del, Keep, Keep)),
-        Some((MOD, OUT))
+    assert_op(
+        change(EV_READ | EV_WRITE, Del, Keep, Keep),
+        Some((MOD, OUT)),
     );
-    assert_eq!(
-        epoll_op(&change(EV_WRITE | EV_CLOSED, Keep, Del, Keep)),
-        Some((MOD, RDHUP))
+    assert_op(
+        change(EV_WRITE | EV_CLOSED, Keep, Del, Keep),
+        Some((MOD, RDHUP)),
     );
 }
 
 #[test]
 fn deleting_the_last_kind_is_del() {
-    assert_eq!(
-        epoll_op(&change(EV_WRITE, Keep, Del, Keep)),
-        Some((DEL, OUT))
-    );
-    assert_eq!(
-        epoll_op(&change(EV_READ | EV_WRITE, Del, Del, Keep)),
-        Some((DEL, IN | OUT))
+    assert_op(change(EV_WRITE, Keep, Del, Keep), Some((DEL, OUT)));
+    assert_op(
+        change(EV_READ | EV_WRITE, Del, Del, Keep),
+        Some((DEL, IN | OUT)),
     );
 }
 
 #[test]
 fn no_change_is_no_call() {
-    assert_eq!(epoll_op(&change(EV_READ, Keep, Keep, Keep)), None);
-    assert_eq!(epoll_op(&change(Ev::NONE, Keep, Keep, Keep)), None);
+    assert_op(change(EV_READ, Keep, Keep, Keep), None);
+    assert_op(change(Ev::NONE, Keep, Keep, Keep), None);
 }
 
 #[test]
@@ -144,9 +128,10 @@ fn epoll_op_matches_the_table_of_libevent_row_for_row() {
         };
         let got = epoll_op(&ch);
         assert_eq!(
-            op_name(got),
-            op_name(expected),
-            "old events {:?}, read {:?}, write {:?}, close {:?} (epoll_op_table.txt:{})",
+            names::epoll_ctl(got),
+            names::epoll_ctl(expected),
+            "epoll_op for old events {:?}, read {:?}, write {:?}, close {:?} (left: yours, right: \
+             row {} of tests/epoll_op_table.txt, libevent's table)",
             ch.old_events,
             ch.read_change,
             ch.write_change,

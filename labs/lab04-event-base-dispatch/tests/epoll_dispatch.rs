@@ -58,7 +58,7 @@ fn readable_and_writable_fds_are_reported_with_ev_et() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO),
         [(a, EV_READ | EV_ET), (c, EV_WRITE | EV_ET)],
-        "what each fd is ready for, with EV_ET added as libevent adds it"
+        "what each fd is ready for, with EV_ET added as libevent adds it (left: what your code gave, right: what libevent does)"
     );
     close_all(&[a, b, c, d]);
 }
@@ -70,7 +70,11 @@ fn nothing_ready_waits_for_the_timeout() {
     let [a, b] = socketpair().expect("socketpair");
     watch(&mut ep, a, EV_READ);
     let start = Instant::now();
-    assert_eq!(wait(&mut ep, Duration::from_millis(30)), []);
+    assert_eq!(
+        wait(&mut ep, Duration::from_millis(30)),
+        [],
+        "left: what your code gave, right: what libevent does"
+    );
     let waited = start.elapsed();
     assert!(
         waited >= Duration::from_millis(29) && waited < Duration::from_secs(2),
@@ -89,7 +93,7 @@ fn a_hang_up_wakes_readers_and_writers() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO),
         [(a, EV_READ | EV_WRITE | EV_ET)],
-        "EPOLLHUP without EPOLLRDHUP is EV_READ|EV_WRITE"
+        "EPOLLHUP without EPOLLRDHUP is EV_READ|EV_WRITE (left: what your code gave, right: what libevent does)"
     );
     close_all(&[a]);
 }
@@ -104,7 +108,7 @@ fn a_hang_up_with_rdhup_is_ev_closed() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO),
         [(a, EV_READ | EV_CLOSED | EV_ET)],
-        "EPOLLIN|EPOLLRDHUP|EPOLLHUP is EV_READ|EV_CLOSED"
+        "EPOLLIN|EPOLLRDHUP|EPOLLHUP is EV_READ|EV_CLOSED (left: what your code gave, right: what libevent does)"
     );
     let mut ep = epoll();
     let [c, d] = socketpair().expect("socketpair");
@@ -114,7 +118,7 @@ fn a_hang_up_with_rdhup_is_ev_closed() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO),
         [(c, EV_CLOSED | EV_ET)],
-        "a half-close is EPOLLRDHUP alone"
+        "a half-close is EPOLLRDHUP alone (left: what your code gave, right: what libevent does)"
     );
     close_all(&[a, c, d]);
 }
@@ -131,7 +135,7 @@ fn an_error_wakes_readers_and_writers() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO),
         [(p[1], EV_READ | EV_WRITE | EV_ET)],
-        "EPOLLERR is EV_READ|EV_WRITE"
+        "EPOLLERR is EV_READ|EV_WRITE (left: what your code gave, right: what libevent does)"
     );
     close_all(&[p[1]]);
 }
@@ -150,22 +154,30 @@ fn the_events_array_doubles_when_a_wait_fills_it() {
     assert_eq!(
         wait(&mut ep, Duration::ZERO).len(),
         32,
-        "the first wait has room for 32"
+        "the first wait has room for 32 (left: what your code gave, right: what libevent does)"
     );
-    assert_eq!(ep.nevents(), 64, "a full wait doubles the array");
+    assert_eq!(
+        ep.nevents(),
+        64,
+        "a full wait doubles the array (left: what your code gave, right: what libevent does)"
+    );
     assert_eq!(
         wait(&mut ep, Duration::ZERO).len(),
         33,
-        "the next one sees all 33"
+        "the next one sees all 33 (left: what your code gave, right: what libevent does)"
     );
-    assert_eq!(ep.nevents(), 64, "33 of 64 is not full");
+    assert_eq!(
+        ep.nevents(),
+        64,
+        "33 of 64 is not full (left: what your code gave, right: what libevent does)"
+    );
     let mut small = epoll();
     watch(&mut small, fds[0], EV_READ);
     wait(&mut small, Duration::ZERO);
     assert_eq!(
         small.nevents(),
         32,
-        "a wait that does not fill the array leaves it"
+        "a wait that does not fill the array leaves it (left: what your code gave, right: what libevent does)"
     );
     close_all(&fds);
 }

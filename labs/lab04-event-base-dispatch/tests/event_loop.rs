@@ -66,10 +66,18 @@ fn nothing(_: &mut Base, _: EventId, _: usize) {}
 fn dispatch_with_nothing_pending_returns_no_events() {
     within(5, "dispatch", || {
         let mut base = base();
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         let id = ok("event_new", base.event_new(-1, Ev::NONE, |_, _, _, _| {}));
         let _ = id; // created, never added: still nothing pending
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
     });
 }
 
@@ -84,12 +92,17 @@ fn a_one_shot_event_runs_once_then_dispatch_returns() {
         assert_eq!(
             ok("dispatch", base.dispatch()),
             LoopExit::NoEvents,
-            "nothing is pending after the one-shot ran"
+            "nothing is pending after the one-shot ran (left: what your code gave, right: what libevent does)"
         );
-        assert_eq!(*log.borrow(), ["read"]);
+        assert_eq!(
+            *log.borrow(),
+            ["read"],
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             ok("event_pending", base.event_pending(id, EV_READ)),
-            Ev::NONE
+            Ev::NONE,
+            "left: what your code gave, right: what libevent does"
         );
         let _ = (close(a), close(b));
     });
@@ -114,11 +127,15 @@ fn a_persistent_event_runs_until_deleted() {
             },
         );
         ok("event_add", base.event_add(id, None));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             log.borrow().len(),
             3,
-            "an EV_PERSIST event stays pending after it ran"
+            "an EV_PERSIST event stays pending after it ran (left: what your code gave, right: what libevent does)"
         );
         let _ = (close(a), close(b));
     });
@@ -139,11 +156,15 @@ fn a_callback_may_add_its_one_shot_event_again() {
             }
         });
         ok("event_add", base.event_add(id, None));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             log.borrow().len(),
             3,
-            "the event is deleted before its callback runs, so it can be re-added"
+            "the event is deleted before its callback runs, so it can be re-added (left: what your code gave, right: what libevent does)"
         );
         let _ = (close(a), close(b));
     });
@@ -174,11 +195,15 @@ fn loopbreak_returns_after_the_running_callback() {
         );
         ok("event_add", base.event_add(first, None));
         ok("event_add", base.event_add(second, None));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::Done);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::Done,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             log.borrow().len(),
             1,
-            "no callback runs after loopbreak: {:?}",
+            "no callback runs after loopbreak: {:?} (left: what your code gave, right: what libevent does)",
             log.borrow()
         );
         assert!(base.got_break());
@@ -203,7 +228,11 @@ fn loopexit_returns_once_the_active_events_ran() {
             },
         );
         ok("event_add", base.event_add(id, None));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::Done);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::Done,
+            "left: what your code gave, right: what libevent does"
+        );
         assert!(base.got_exit());
         assert!((1..=2).contains(&log.borrow().len()), "{:?}", log.borrow());
         let _ = (close(a), close(b));
@@ -221,10 +250,18 @@ fn once_runs_one_round_of_callbacks() {
             let id = logged(&mut base, &log, fd, EV_READ | EV_PERSIST, name, nothing);
             ok("event_add", base.event_add(id, None));
         }
-        assert_eq!(ok("run", base.run(LoopFlags::ONCE)), LoopExit::Done);
+        assert_eq!(
+            ok("run", base.run(LoopFlags::ONCE)),
+            LoopExit::Done,
+            "left: what your code gave, right: what libevent does"
+        );
         let mut ran = log.borrow().clone();
         ran.sort();
-        assert_eq!(ran, ["a", "c"], "each ready event once");
+        assert_eq!(
+            ran,
+            ["a", "c"],
+            "each ready event once (left: what your code gave, right: what libevent does)"
+        );
         let _ = (close(a), close(b), close(c), close(d));
     });
 }
@@ -243,7 +280,11 @@ fn nonblock_does_not_wait() {
             base.event_add(guard, Some(Duration::from_secs(2))),
         );
         let start = Instant::now();
-        assert_eq!(ok("run", base.run(LoopFlags::NONBLOCK)), LoopExit::Done);
+        assert_eq!(
+            ok("run", base.run(LoopFlags::NONBLOCK)),
+            LoopExit::Done,
+            "left: what your code gave, right: what libevent does"
+        );
         assert!(
             start.elapsed() < Duration::from_secs(1),
             "NONBLOCK waited {:?}",
@@ -272,8 +313,16 @@ fn the_most_urgent_queue_runs_first() {
         for id in [late, middle, urgent] {
             ok("event_active", base.event_active(id, EV_TIMEOUT));
         }
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
-        assert_eq!(*log.borrow(), ["urgent", "middle", "late"]);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
+        assert_eq!(
+            *log.borrow(),
+            ["urgent", "middle", "late"],
+            "left: what your code gave, right: what libevent does"
+        );
     });
 }
 
@@ -293,8 +342,16 @@ fn a_more_urgent_event_made_active_by_a_callback_runs_next() {
             ok("priority", base.event_priority_set(id, 1));
             ok("event_active", base.event_active(id, EV_TIMEOUT));
         }
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
-        assert_eq!(*log.borrow(), ["first", "urgent", "second"]);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
+        assert_eq!(
+            *log.borrow(),
+            ["first", "urgent", "second"],
+            "left: what your code gave, right: what libevent does"
+        );
     });
 }
 
@@ -311,16 +368,20 @@ fn a_loop_inside_a_callback_is_refused() {
             }),
         );
         ok("event_active", base.event_active(id, EV_TIMEOUT));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *refused.borrow(),
             Some(true),
-            "dispatch from a callback must be an error"
+            "dispatch from a callback must be an error (left: what your code gave, right: what libevent does)"
         );
         assert_eq!(
             ok("dispatch", base.dispatch()),
             LoopExit::NoEvents,
-            "and the loop can run again afterwards"
+            "and the loop can run again afterwards (left: what your code gave, right: what libevent does)"
         );
     });
 }
@@ -345,11 +406,15 @@ fn timeouts_fire_with_ev_timeout_then_the_loop_exits() {
             );
         }
         let start = Instant::now();
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *seen.borrow(),
             [(60, EV_WRITE), (20, EV_TIMEOUT), (40, EV_TIMEOUT)],
-            "the writable fd first, then the timeouts in order"
+            "the writable fd first, then the timeouts in order (left: what your code gave, right: what libevent does)"
         );
         // Deadlines are computed on CLOCK_MONOTONIC_COARSE (4 ms ticks here), which can lag the
         // precise clock `start` reads by up to a tick: allow for it.

@@ -36,7 +36,11 @@ fn ms(n: u64) -> Duration {
 
 /// Every event in `live` was told a distinct index below `heap.len()`, and the top's is 0.
 fn check_positions(heap: &MinHeap, pos: &Positions, live: &[EventId], step: &str) {
-    assert_eq!(heap.len(), live.len(), "{step}: the heap's length");
+    assert_eq!(
+        heap.len(),
+        live.len(),
+        "{step}: the heap's length (left: what your code gave, right: what libevent does)"
+    );
     let mut seen = BTreeSet::new();
     for id in live {
         let at = *pos
@@ -54,7 +58,10 @@ fn check_positions(heap: &MinHeap, pos: &Positions, live: &[EventId], step: &str
         );
     }
     if let Some((_, top)) = heap.top() {
-        assert_eq!(pos.0[&top], 0, "{step}: the top event was not told index 0");
+        assert_eq!(
+            pos.0[&top], 0,
+            "{step}: the top event was not told index 0 (left: what your code gave, right: what libevent does)"
+        );
     }
 }
 
@@ -86,7 +93,7 @@ fn push_keeps_the_earliest_on_top_whatever_the_order() {
             assert_eq!(
                 heap.top().map(|(t, _)| t.as_millis() as u64),
                 earliest,
-                "after pushing {:?}, the top is not the earliest",
+                "after pushing {:?}, the top is not the earliest (left: what your code gave, right: what libevent does)",
                 &order[..=i]
             );
             check_positions(&heap, &pos, &ids[..=i], &format!("push {:?}", &order[..=i]));
@@ -97,7 +104,7 @@ fn push_keeps_the_earliest_on_top_whatever_the_order() {
         assert_eq!(
             drain(&mut heap, &mut pos),
             sorted,
-            "erasing the top again and again gives {order:?} out of order"
+            "erasing the top again and again gives {order:?} out of order (left: what your code gave, right: what libevent does)"
         );
     }
 }
@@ -116,7 +123,7 @@ fn the_chapters_figure_push_then_erase() {
     assert_eq!(
         (at(&pos, 7), at(&pos, 1), at(&pos, 3)),
         (1, 3, 7),
-        "after push(15): 15 at index 1, 20 at 3, 50 at 7 (indices told: 15, 20, 50)"
+        "after push(15): 15 at index 1, 20 at 3, 50 at 7 (indices told: 15, 20, 50) (left: what your code gave, right: what libevent does)"
     );
     check_positions(&heap, &pos, &ids, "push(15)");
     // Erase 15 by its index: 50, the last entry, fills the hole and sinks below 20 (the figure's
@@ -127,9 +134,13 @@ fn the_chapters_figure_push_then_erase() {
     assert_eq!(
         (at(&pos, 1), at(&pos, 3)),
         (1, 3),
-        "after erase(15): 20 back at index 1, 50 at 3"
+        "after erase(15): 20 back at index 1, 50 at 3 (left: what your code gave, right: what libevent does)"
     );
-    assert_eq!(drain(&mut heap, &mut pos), vec![10, 20, 30, 40, 50, 60, 70]);
+    assert_eq!(
+        drain(&mut heap, &mut pos),
+        vec![10, 20, 30, 40, 50, 60, 70],
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -145,7 +156,7 @@ fn erase_moves_the_last_entry_up_when_it_is_earlier_than_the_parent() {
     }
     assert_eq!(
         pos.0[&ids[3]], 3,
-        "60 was pushed fourth and stays at index 3"
+        "60 was pushed fourth and stays at index 3 (left: what your code gave, right: what libevent does)"
     );
     heap.erase(3, &mut pos);
     let live: Vec<EventId> = [0, 1, 2, 4, 5, 6].iter().map(|&i| ids[i]).collect();
@@ -153,9 +164,13 @@ fn erase_moves_the_last_entry_up_when_it_is_earlier_than_the_parent() {
     assert_eq!(
         (pos.0[&ids[6]], pos.0[&ids[1]]),
         (1, 3),
-        "after erasing 60: 30 moved up to index 1, 50 down to 3"
+        "after erasing 60: 30 moved up to index 1, 50 down to 3 (left: what your code gave, right: what libevent does)"
     );
-    assert_eq!(drain(&mut heap, &mut pos), vec![10, 20, 25, 30, 50, 70]);
+    assert_eq!(
+        drain(&mut heap, &mut pos),
+        vec![10, 20, 25, 30, 50, 70],
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -169,15 +184,26 @@ fn erase_the_last_slot_and_the_only_entry() {
         heap.is_empty(),
         "erasing the only entry leaves an empty heap"
     );
-    assert_eq!(heap.top(), None);
+    assert_eq!(
+        heap.top(),
+        None,
+        "left: what your code gave, right: what libevent does"
+    );
     heap.push((ms(5), ids[0]), &mut pos);
     heap.push((ms(9), ids[1]), &mut pos);
     heap.push((ms(7), ids[2]), &mut pos);
     let last = pos.0[&ids[2]];
-    assert_eq!(last, 2, "7 ms, pushed last under 5 ms, stays at index 2");
+    assert_eq!(
+        last, 2,
+        "7 ms, pushed last under 5 ms, stays at index 2 (left: what your code gave, right: what libevent does)"
+    );
     heap.erase(last, &mut pos);
     check_positions(&heap, &pos, &ids[..2], "erase(the last slot)");
-    assert_eq!(drain(&mut heap, &mut pos), vec![5, 9]);
+    assert_eq!(
+        drain(&mut heap, &mut pos),
+        vec![5, 9],
+        "left: what your code gave, right: what libevent does"
+    );
 }
 
 #[test]
@@ -211,7 +237,7 @@ fn a_long_run_of_pushes_and_erases_matches_a_sorted_set() {
         assert_eq!(
             heap.top().map(|(t, _)| t.as_millis() as u64),
             model.first().map(|&(d, _)| d),
-            "step {step}: the top is not the earliest deadline"
+            "step {step}: the top is not the earliest deadline (left: what your code gave, right: what libevent does)"
         );
         let live: Vec<EventId> = deadline_of.keys().map(|&s| ids[s]).collect();
         check_positions(&heap, &pos, &live, &format!("step {step}"));
@@ -228,6 +254,6 @@ fn a_long_run_of_pushes_and_erases_matches_a_sorted_set() {
     expected.sort_by_key(|&(d, id)| (d, ids.iter().position(|&x| x == id)));
     assert_eq!(
         left, expected,
-        "after 3000 steps the heap holds other events than were pushed and not erased"
+        "after 3000 steps the heap holds other events than were pushed and not erased (left: what your code gave, right: what libevent does)"
     );
 }

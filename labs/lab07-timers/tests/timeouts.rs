@@ -31,7 +31,11 @@ fn timer(base: &mut Base, log: &Log, label: u64) -> EventId {
     ok(
         "event_new",
         base.event_new(-1, Ev::NONE, move |_, _, what, _| {
-            assert_eq!(what, EV_TIMEOUT, "a timer fires with EV_TIMEOUT");
+            assert_eq!(
+        what,
+        EV_TIMEOUT,
+        "a timer fires with EV_TIMEOUT (left: what your code gave, right: what libevent does)"
+    );
             log.borrow_mut().push(label);
         }),
     )
@@ -49,10 +53,18 @@ fn timers_fire_in_deadline_order() {
             let t = timer(&mut base, &log, d);
             ok("event_add", base.event_add(t, Some(ms(d))));
         }
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         let mut sorted = deadlines.to_vec();
         sorted.sort_unstable();
-        assert_eq!(*log.borrow(), sorted, "timers fired out of deadline order");
+        assert_eq!(
+            *log.borrow(),
+            sorted,
+            "timers fired out of deadline order (left: what your code gave, right: what libevent does)"
+        );
     });
 }
 
@@ -77,14 +89,18 @@ fn event_del_takes_timers_out_of_the_middle() {
             assert_eq!(
                 pending.contains(EV_TIMEOUT),
                 i != 5 && i != 2,
-                "event {i}: pending for EV_TIMEOUT after the deletes"
+                "event {i}: pending for EV_TIMEOUT after the deletes (left: what your code gave, right: what libevent does)"
             );
         }
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *log.borrow(),
             vec![10, 30, 40, 60, 70],
-            "the deleted timers (20, 50 ms) fired, or another one was deleted in their place"
+            "the deleted timers (20, 50 ms) fired, or another one was deleted in their place (left: what your code gave, right: what libevent does)"
         );
     });
 }
@@ -103,11 +119,15 @@ fn adding_again_moves_the_deadline() {
         // a moves from the top to the end; c from the end to the top.
         ok("event_add", base.event_add(a, Some(ms(45))));
         ok("event_add", base.event_add(c, Some(ms(5))));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *log.borrow(),
             vec![3, 2, 1],
-            "re-added timers fired at their old deadlines"
+            "re-added timers fired at their old deadlines (left: what your code gave, right: what libevent does)"
         );
     });
 }
@@ -121,7 +141,10 @@ fn a_persistent_timer_ticks_until_deleted() {
         let t = ok(
             "event_new",
             base.event_new(-1, EV_PERSIST, move |base, _, what, me| {
-                assert_eq!(what, EV_TIMEOUT);
+                assert_eq!(
+                    what, EV_TIMEOUT,
+                    "left: what your code gave, right: what libevent does"
+                );
                 *counter.borrow_mut() += 1;
                 if *counter.borrow() == 5 {
                     base.event_del(me)
@@ -134,16 +157,20 @@ fn a_persistent_timer_ticks_until_deleted() {
         ok("event_add", base.event_add(o, Some(ms(25))));
         let start = Instant::now();
         ok("event_add", base.event_add(t, Some(ms(10))));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *ticks.borrow(),
             5,
-            "the persistent timer ticked a wrong number of times"
+            "the persistent timer ticked a wrong number of times (left: what your code gave, right: what libevent does)"
         );
         assert_eq!(
             *other.borrow(),
             vec![25],
-            "the other timer did not fire once"
+            "the other timer did not fire once (left: what your code gave, right: what libevent does)"
         );
         // Five 10 ms ticks, allowing one coarse-clock step.
         assert!(
@@ -169,14 +196,18 @@ fn common_timeouts_and_heap_timers_interleave() {
             let t = timer(&mut base, &log, 20);
             ok("event_add", base.event_add(t, Some(common)));
         }
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         let mut expected = vec![5, 12];
         expected.extend([20; 100]);
         expected.push(40);
         assert_eq!(
             *log.borrow(),
             expected,
-            "the common timeout's events fired out of order"
+            "the common timeout's events fired out of order (left: what your code gave, right: what libevent does)"
         );
     });
 }
@@ -205,12 +236,20 @@ fn a_ready_fd_takes_its_timeout_off_the_heap() {
         ok("event_add", base.event_add(idle, Some(ms(20))));
         ok("event_add", base.event_add(ready, Some(ms(10))));
         ok("event_add", base.event_add(t, Some(ms(30))));
-        assert_eq!(ok("dispatch", base.dispatch()), LoopExit::NoEvents);
+        assert_eq!(
+            ok("dispatch", base.dispatch()),
+            LoopExit::NoEvents,
+            "left: what your code gave, right: what libevent does"
+        );
         assert_eq!(
             *got.borrow(),
             vec![(a, EV_READ), (c, EV_TIMEOUT)],
-            "the ready fd's event must fire for EV_READ and its timeout go; the idle one times out"
+            "the ready fd's event must fire for EV_READ and its timeout go; the idle one times out (left: what your code gave, right: what libevent does)"
         );
-        assert_eq!(*log.borrow(), vec![30]);
+        assert_eq!(
+            *log.borrow(),
+            vec![30],
+            "left: what your code gave, right: what libevent does"
+        );
     });
 }

@@ -279,6 +279,16 @@ fn print_checks(style: &Style, checks: &[Check]) {
             style.fail()
         };
         println!("  {mark} {}", words(&check.name));
+        if !check.passed {
+            let place = check
+                .location
+                .as_deref()
+                .map_or_else(String::new, |at| format!(", failed at {at}"));
+            println!(
+                "      test `{}` in tests/{}.rs{place}",
+                check.name, check.group
+            );
+        }
         if !check.passed && !check.message.is_empty() {
             if check.message == last_message {
                 println!("      (the same as above)");

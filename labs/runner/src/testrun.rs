@@ -21,6 +21,9 @@ pub struct Check {
     pub passed: bool,
     /// For a failure: the panic message (without the `thread '…' panicked at` line).
     pub message: String,
+    /// For a failure: where it panicked, `file:line` from that line (a `todo!()` of the
+    /// exercise, or the test's assertion).
+    pub location: Option<String>,
 }
 
 /// What running a lab's tests gave.
@@ -206,6 +209,7 @@ pub fn parse(text: &str) -> Vec<Check> {
                     .find(|c| c.name == name && c.group == group)
                 {
                     check.message = message;
+                    check.location = panic_location(&lines);
                 }
             }
         };
@@ -251,6 +255,7 @@ pub fn parse(text: &str) -> Vec<Check> {
                     passed: false,
                     message: "did not finish: it was still running when the tests were stopped"
                         .into(),
+                    location: None,
                 });
             }
             continue;
@@ -279,6 +284,7 @@ pub fn parse(text: &str) -> Vec<Check> {
                 name: name.to_string(),
                 passed,
                 message: String::new(),
+                location: None,
             }),
         }
     }
@@ -296,6 +302,26 @@ fn clean_message(lines: &[String]) -> String {
         .filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
         .collect();
     kept.join("\n").trim().to_string()
+}
+
+/// `file:line` of the first `thread '…' panicked at FILE:LINE:COLUMN:` line of a failure.
+fn panic_location(lines: &[String]) -> Option<String> {
+    let at = lines
+        .iter()
+        .find_map(|l| {
+            l.starts_with("thread '")
+                .then(|| l.split_once(" panicked at "))
+                .flatten()
+        })?
+        .1
+        .trim_end()
+        .trim_end_matches(':');
+    // FILE:LINE:COLUMN → FILE:LINE
+    let (file_line, column) = at.rsplit_once(':')?;
+    column.parse::<u32>().ok()?;
+    let (_, line) = file_line.rsplit_once(':')?;
+    line.parse::<u32>().ok()?;
+    Some(file_line.to_string())
 }
 
 /// A test's name in words: `a_new_event_is_pending` → `a new event is pending`; a trace check
@@ -389,6 +415,12 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             checks[0].message,
             "not yet implemented: lab 3: IoMap::add — read chapter 3, section \"evmap\""
         );
+        assert_eq!(
+            checks[0].location.as_deref(),
+            Some("labs/lab03-event-add/src/exercise.rs:40"),
+            "the failure's file:line, from the panicked-at line"
+        );
+        assert_eq!(checks[1].location, None, "a passing check has no location");
         assert_eq!(
             words("trace_step1_poll"),
             "the trace of step1-poll is the snapshot's"

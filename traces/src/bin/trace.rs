@@ -13,12 +13,13 @@
 //! `error: ...` and exit with 1; a usage error or an unknown scenario exits with 2 (clap's
 //! usage-error status). Nothing here panics on bad input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ErrorKind};
 use clap::{Parser, Subcommand};
-use minievent_traces::recorded::{Versions, write_recorded};
+use minievent_traces::annotate::{self, Of};
+use minievent_traces::recorded::{Versions, Written, write_recorded};
 use minievent_traces::{Scenario, TraceError, normalize_text, scenarios, trace, workspace_dir};
 
 /// Every command with its options (shown by `trace --help`).
@@ -86,6 +87,24 @@ enum Command {
         #[arg(value_name = "NAME")]
         names: Vec<String>,
     },
+    /// Record the scenarios under `strace -k` and write which function made each syscall to
+    /// traces/annotated/ (`just annotate`, which first builds minievent with frame pointers)
+    ///
+    /// Annotates minievent's trace (traces/snapshots/NAME.snap) and libevent's
+    /// (traces/libevent/NAME.trace) of every scenario, or of the NAMEs given. A run whose trace
+    /// differs from the committed one is retried, then reported.
+    Annotate {
+        /// Where the frame-pointer build of minievent's programs is (`just annotate` builds it
+        /// into target/annotate/debug)
+        #[arg(long, value_name = "DIR")]
+        bin_dir: PathBuf,
+        /// Compare with traces/annotated/ instead of writing; exit 1 when a file differs
+        #[arg(long)]
+        check: bool,
+        /// The scenarios, as `trace list` names them (default: all of them)
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+    },
     /// Normalize a raw `strace -f -o FILE` output and print it as a trace
     Normalize {
         /// The strace output file to read
@@ -127,6 +146,11 @@ fn main() -> ExitCode {
             raw,
         } => run_one(&name, libevent, raw),
         Command::Record { out, names } => record(out, &names),
+        Command::Annotate {
+            bin_dir,
+            check,
+            names,
+        } => annotate(&bin_dir, check, &names),
         Command::Normalize { file, port } => normalize(&file, port),
     };
     match result {
@@ -207,7 +231,8 @@ fn record(out: Option<PathBuf>, names: &[String]) -> Result<(), Failure> {
         match trace(scenario, &scenario.reference_program())
             .and_then(|t| write_recorded(scenario, &t, &versions, &dir))
         {
-            Ok(path) => println!("wrote {}", path.display()),
+            Ok((path, Written::Wrote)) => println!("wrote {}", path.display()),
+            Ok((path, Written::Unchanged)) => println!("unchanged {}", path.display()),
             Err(e) => {
                 eprintln!("error: {}: {e}", scenario.name);
                 failed.push(scenario.name);
@@ -219,6 +244,64 @@ fn record(out: Option<PathBuf>, names: &[String]) -> Result<(), Failure> {
     } else {
         Err(Failure::Error(format!(
             "could not record: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+/// `trace annotate --bin-dir DIR [--check] [NAME...]`.
+fn annotate(bin_dir: &Path, check: bool, names: &[String]) -> Result<(), Failure> {
+    let mut chosen = names
+        .iter()
+        .map(|name| Scenario::by_name(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    if chosen.is_empty() {
+        chosen = scenarios().iter().collect();
+    }
+    let mut failed = Vec::new();
+    for scenario in chosen {
+        for of in [Of::Minievent, Of::Libevent] {
+            let program = match of {
+                Of::Minievent => bin_dir.join(scenario.program),
+                Of::Libevent => scenario.reference_program(),
+            };
+            let path = annotate::annotated_path(scenario, of);
+            let shown = path
+                .strip_prefix(workspace_dir())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let result = annotate::annotate_scenario(scenario, of, &program).and_then(|text| {
+                if check {
+                    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+                    if committed == text {
+                        println!("ok {shown}");
+                    } else {
+                        eprintln!(
+                            "error: {shown} is out of date: run `just annotate {}`",
+                            scenario.name
+                        );
+                        failed.push(format!("{} ({})", scenario.name, of.name()));
+                    }
+                    return Ok(());
+                }
+                std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                    .and_then(|()| std::fs::write(&path, text))
+                    .map_err(|e| TraceError::io(format!("writing {shown}"), e))?;
+                println!("wrote {shown}");
+                Ok(())
+            });
+            if let Err(e) = result {
+                eprintln!("error: {} ({}): {e}", scenario.name, of.name());
+                failed.push(format!("{} ({})", scenario.name, of.name()));
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Error(format!(
+            "not annotated or out of date: {}",
             failed.join(", ")
         )))
     }
