@@ -33,7 +33,7 @@ impl Changelist {
     /// libevent: `event_changelist_add_()` (evmap.c).
     pub fn add(&mut self, fd: RawFd, old: Ev, events: Ev) {
         let _ = (fd, old, events); // delete this line when you use them
-        todo!("lab 8: Changelist::add — read chapter 9, \"9. The changelist\"")
+        todo!("lab 8: Changelist::add — read chapter 9, section \"The merge rules\"")
     }
 
     /// Records that `events` stop being watched on `fd`. For each kind in `events`: if the fd had
@@ -44,6 +44,6 @@ impl Changelist {
     /// libevent: `event_changelist_del_()` (evmap.c).
     pub fn del(&mut self, fd: RawFd, old: Ev, events: Ev) {
         let _ = (fd, old, events); // delete this line when you use them
-        todo!("lab 8: Changelist::del — read chapter 9, \"9. The changelist\"")
+        todo!("lab 8: Changelist::del — read chapter 9, section \"The merge rules\"")
     }
 }

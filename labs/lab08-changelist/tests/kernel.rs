@@ -6,7 +6,7 @@
 
 use minievent::util::{socketpair, write};
 use minievent::{Base, BaseFlags, Config, EV_PERSIST, EV_READ, EV_WRITE, Ev, EventId, LoopFlags};
-use minievent_labs_kit::within;
+use minievent_labs_kit::{names, within};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
@@ -78,6 +78,22 @@ fn watched(epfd: RawFd) -> BTreeMap<RawFd, u32> {
         .collect()
 }
 
+/// Checks the whole epoll set, in words: left is what your code left in the kernel, right what
+/// libevent leaves there.
+#[track_caller]
+fn assert_watched(epfd: RawFd, expected: &[(RawFd, u32)], after: &str) {
+    let words = |set: &mut dyn Iterator<Item = (RawFd, u32)>| -> Vec<String> {
+        set.map(|(fd, mask)| format!("fd {fd}: {}", names::epoll_events(mask)))
+            .collect()
+    };
+    assert_eq!(
+        words(&mut watched(epfd).into_iter()),
+        words(&mut expected.iter().copied()),
+        "after {after}, what the kernel watches (left: after your code, right: what libevent \
+         leaves; read from /proc/self/fdinfo/{epfd})"
+    );
+}
+
 fn ok<T>(what: &str, r: minievent::Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
@@ -112,23 +128,31 @@ fn changes_reach_the_kernel_at_the_next_dispatch() {
         let (w, _) = counted(&mut base, a, EV_WRITE | EV_PERSIST);
         ok("event_add", base.event_add(r, None));
         ok("event_add", base.event_add(w, None));
-        assert_eq!(
-            watched(epfd),
-            BTreeMap::new(),
-            "event_add on a changelist base only records: no epoll_ctl yet"
+        assert_watched(
+            epfd,
+            &[],
+            "two event_adds on a changelist base (they only record: no epoll_ctl yet)",
         );
         dispatch(&mut base);
-        assert_eq!(
-            watched(epfd),
-            BTreeMap::from([(a, IN | OUT)]),
-            "a read and a write event added in one iteration: one entry, EPOLLIN|EPOLLOUT"
+        assert_watched(
+            epfd,
+            &[(a, IN | OUT)],
+            "a dispatch after a read and a write event were added (one entry for the fd)",
         );
         ok("event_del", base.event_del(w));
-        assert_eq!(watched(epfd)[&a], IN | OUT, "event_del only records too");
+        assert_watched(
+            epfd,
+            &[(a, IN | OUT)],
+            "event_del of the write event (it only records too)",
+        );
         ok("write", write(b, b"x"));
         ok("run(ONCE)", base.run(LoopFlags::ONCE));
-        assert_eq!(watched(epfd), BTreeMap::from([(a, IN)]), "MOD to EPOLLIN");
-        assert_eq!(runs.get(), 1, "the read callback ran once");
+        assert_watched(epfd, &[(a, IN)], "the next dispatch (MOD to EPOLLIN)");
+        assert_eq!(
+            runs.get(),
+            1,
+            "read callback runs (left: with your code, right: libevent's)"
+        );
         ok("event_free", base.event_free(r));
         ok("event_free", base.event_free(w));
         close(a);
@@ -147,12 +171,16 @@ fn an_event_added_and_deleted_between_two_dispatches_never_reaches_the_kernel() 
         ok("event_del", base.event_del(r));
         ok("write", write(b, b"x"));
         dispatch(&mut base);
-        assert_eq!(
-            watched(epfd),
-            BTreeMap::new(),
-            "add then del of the same event before a dispatch cancel out: no epoll_ctl"
+        assert_watched(
+            epfd,
+            &[],
+            "event_add then event_del of one event, then a dispatch (they cancel out: no epoll_ctl)",
         );
-        assert_eq!(runs.get(), 0, "a deleted event's callback does not run");
+        assert_eq!(
+            runs.get(),
+            0,
+            "runs of a deleted event's callback (left: with your code, right: libevent's)"
+        );
 
         // Cancelled changes make no call, so one on an fd closed meanwhile cannot fail either.
         ok("event_add", base.event_add(r, None));
@@ -160,7 +188,7 @@ fn an_event_added_and_deleted_between_two_dispatches_never_reaches_the_kernel() 
         ok("event_free", base.event_free(r));
         close(a);
         dispatch(&mut base);
-        assert_eq!(watched(epfd), BTreeMap::new());
+        assert_watched(epfd, &[], "add, del, close, dispatch");
         close(b);
     });
 }
@@ -174,7 +202,7 @@ fn a_del_then_an_add_on_a_reopened_fd_registers_the_new_file() {
         let (old, _) = counted(&mut base, a, EV_READ | EV_PERSIST);
         ok("event_add", base.event_add(old, None));
         dispatch(&mut base);
-        assert_eq!(watched(epfd), BTreeMap::from([(a, IN)]));
+        assert_watched(epfd, &[(a, IN)], "event_add and a dispatch");
 
         // Between two dispatches: the event is deleted, its fd closed (the kernel drops it from
         // the epoll set), and the same number reopened as another socket with a new event.
@@ -187,15 +215,20 @@ fn a_del_then_an_add_on_a_reopened_fd_registers_the_new_file() {
         let (new, runs) = counted(&mut base, a, EV_READ | EV_PERSIST);
         ok("event_add", base.event_add(new, None));
         dispatch(&mut base);
-        assert_eq!(
-            watched(epfd),
-            BTreeMap::from([(a, IN)]),
-            "a del then an add in one iteration is an add (MOD, which the kernel answers with \
-             ENOENT, then ADD): had the add been dropped, the reopened fd would not be watched"
+        assert_watched(
+            epfd,
+            &[(a, IN)],
+            "event_del, close, the fd reopened, event_add, dispatch (a del then an add is an add: \
+             MOD, which the kernel answers with ENOENT, then ADD; had the add been dropped, the \
+             reopened fd would not be watched)",
         );
         ok("write", write(d, b"x"));
         ok("run(ONCE)", base.run(LoopFlags::ONCE));
-        assert_eq!(runs.get(), 1, "the new event's callback ran");
+        assert_eq!(
+            runs.get(),
+            1,
+            "runs of the new event's callback (left: with your code, right: libevent's)"
+        );
         ok("event_free", base.event_free(old));
         ok("event_free", base.event_free(new));
         close(a);
@@ -226,12 +259,18 @@ fn a_callback_that_deletes_and_re_adds_its_event_stays_registered() {
         for round in 1..=3 {
             ok("write", write(b, b"x"));
             ok("run(ONCE)", base.run(LoopFlags::ONCE));
-            assert_eq!(runs.get(), round, "the callback ran once per byte");
-            dispatch(&mut base);
             assert_eq!(
-                watched(epfd),
-                BTreeMap::from([(a, IN)]),
-                "round {round}: a del then an add of the same event is a MOD, never a DEL"
+                runs.get(),
+                round,
+                "callback runs, one per byte (left: with your code, right: libevent's)"
+            );
+            dispatch(&mut base);
+            assert_watched(
+                epfd,
+                &[(a, IN)],
+                &format!(
+                    "round {round} (the callback's event_del then event_add is a MOD, never a DEL)"
+                ),
             );
         }
         ok("event_free", base.event_free(ev));

@@ -35,7 +35,7 @@ impl Evbuffer {
     /// libevent: `evbuffer_search_eol()` (buffer.c).
     pub fn search_eol(&self, start: usize, style: EolStyle) -> Option<(usize, usize)> {
         let _ = (start, style); // delete this line when you use them
-        todo!("lab 9: Evbuffer::search_eol — read chapter 11, \"11. A complete bufferevent\"")
+        todo!("lab 9: Evbuffer::search_eol — read chapter 11, section \"evbuffer's user API\"")
     }
 
     /// Removes the first line and its end of line (as `style` recognises it, from position 0) and
@@ -46,6 +46,6 @@ impl Evbuffer {
     /// libevent: `evbuffer_readln()` (buffer.c; a NUL-terminated copy there, the bytes here).
     pub fn readln(&mut self, style: EolStyle) -> Option<Vec<u8>> {
         let _ = style; // delete this line when you use it
-        todo!("lab 9: Evbuffer::readln — read chapter 11, \"11. A complete bufferevent\"")
+        todo!("lab 9: Evbuffer::readln — read chapter 11, section \"evbuffer's user API\"")
     }
 }

@@ -66,8 +66,15 @@ fn lf_lines_in_pieces() {
         EolStyle::Lf,
         &[b"GET / HT", b"TP/1.0\nHost: x\r", b"\n\n", b"body"],
     );
-    assert_eq!(lines, ["GET / HTTP/1.0", "Host: x\r", ""]);
-    assert_eq!(left, "body", "the partial line waits in the input");
+    assert_eq!(
+        lines,
+        ["GET / HTTP/1.0", "Host: x\r", ""],
+        "the lines readln gave, in order (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        left, "body",
+        "the partial line waits in the input (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -79,9 +86,12 @@ fn crlf_lines_with_the_carriage_return_in_one_read_and_the_newline_in_the_next()
     assert_eq!(
         lines,
         ["HELO there", "MAIL", "DATA\r"],
-        "the \\r that arrived alone is found with its \\n from the next read"
+        "the \\r that arrived alone is found with its \\n from the next read (left: yours, right: libevent's)"
     );
-    assert_eq!(left, ".");
+    assert_eq!(
+        left, ".",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -90,8 +100,15 @@ fn crlf_strict_lines_in_pieces() {
         EolStyle::CrlfStrict,
         &[b"a\nb\r", b"\nc\r\r", b"\n\r", b"\n"],
     );
-    assert_eq!(lines, ["a\nb", "c\r", ""]);
-    assert_eq!(left, "");
+    assert_eq!(
+        lines,
+        ["a\nb", "c\r", ""],
+        "the lines readln gave, in order (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        left, "",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -104,15 +121,25 @@ fn any_runs_split_between_reads() {
         lines,
         ["one", "", "two", "three"],
         "EOL_ANY: each run of \\r and \\n that has arrived is one end of line — a \\r\\n split \
-         between two reads is two of them, with an empty line between"
+         between two reads is two of them, with an empty line between (left: yours, right: libevent's)"
     );
-    assert_eq!(left, "four");
+    assert_eq!(
+        left, "four",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
 fn nul_terminated_records_in_pieces() {
     let (lines, left) =
         lines_through_a_bufferevent(EolStyle::Nul, &[b"user\0pa", b"ss\nword\0\0", b"ext"]);
-    assert_eq!(lines, ["user", "pass\nword", ""]);
-    assert_eq!(left, "ext");
+    assert_eq!(
+        lines,
+        ["user", "pass\nword", ""],
+        "the lines readln gave, in order (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        left, "ext",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
 }

@@ -45,9 +45,12 @@ fn lf_ends_a_line_at_each_newline_and_keeps_carriage_returns() {
     assert_eq!(
         lines,
         ["first", "second\r", "", "third\rstill third"],
-        "EOL_LF: only \\n ends a line; a \\r belongs to the line"
+        "EOL_LF: only \\n ends a line; a \\r belongs to the line (left: yours, right: libevent's)"
     );
-    assert_eq!(left, "rest", "a partial line stays in the buffer");
+    assert_eq!(
+        left, "rest",
+        "a partial line stays in the buffer (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -58,14 +61,18 @@ fn crlf_takes_the_carriage_return_before_a_newline_with_it() {
     assert_eq!(
         lines,
         ["dos", "unix", "lone\rcr", "", "\r\rtwo crs"],
-        "EOL_CRLF: \\n or \\r\\n ends a line; a \\r elsewhere is part of the line"
+        "EOL_CRLF: \\n or \\r\\n ends a line; a \\r elsewhere is part of the line (left: yours, right: libevent's)"
     );
     assert_eq!(
         left, "\r",
-        "a \\r without its \\n is not an end of line yet"
+        "a \\r without its \\n is not an end of line yet (left: yours, right: libevent's)"
     );
     buf.add(b"\n");
-    assert_eq!(text(buf.readln(EolStyle::Crlf)).as_deref(), Some(""));
+    assert_eq!(
+        text(buf.readln(EolStyle::Crlf)).as_deref(),
+        Some(""),
+        "the line readln gave (left: yours, right: libevent's)"
+    );
     assert!(buf.is_empty());
 }
 
@@ -77,13 +84,17 @@ fn crlf_strict_wants_both_bytes() {
     assert_eq!(
         lines,
         ["a\nb\rc", ""],
-        "EOL_CRLF_STRICT: only \\r\\n ends a line"
+        "EOL_CRLF_STRICT: only \\r\\n ends a line (left: yours, right: libevent's)"
     );
-    assert_eq!(left, "last\r");
+    assert_eq!(
+        left, "last\r",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
     buf.add(b"\n");
     assert_eq!(
         text(buf.readln(EolStyle::CrlfStrict)).as_deref(),
-        Some("last")
+        Some("last"),
+        "the line readln gave (left: yours, right: libevent's)"
     );
 }
 
@@ -96,15 +107,18 @@ fn any_takes_a_whole_run_of_carriage_returns_and_newlines() {
         lines,
         ["one", "two", "three"],
         "EOL_ANY: the first \\r or \\n and every \\r and \\n right after it are one end of line, \
-         so there are no empty lines"
+         so there are no empty lines (left: yours, right: libevent's)"
     );
-    assert_eq!(left, "four");
+    assert_eq!(
+        left, "four",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
     let mut buf = Evbuffer::new();
     buf.add(b"\n\r\nafter");
     assert_eq!(
         buf.search_eol(0, EolStyle::Any),
         Some((0, 3)),
-        "a run at the very start: an empty line, with an end of line of 3 bytes"
+        "a run at the very start: an empty line, with an end of line of 3 bytes (left: yours, right: libevent's)"
     );
 }
 
@@ -116,9 +130,12 @@ fn nul_ends_a_line_at_each_zero_byte() {
     assert_eq!(
         lines,
         ["key", "value\nwith newline", ""],
-        "EOL_NUL: only a 0 byte ends a line"
+        "EOL_NUL: only a 0 byte ends a line (left: yours, right: libevent's)"
     );
-    assert_eq!(left, "tail");
+    assert_eq!(
+        left, "tail",
+        "what stayed in the input (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -131,11 +148,27 @@ fn no_end_of_line_means_none_and_nothing_removed() {
         EolStyle::Nul,
     ] {
         let mut buf = Evbuffer::new();
-        assert_eq!(buf.readln(style), None, "{style:?}: an empty buffer");
-        assert_eq!(buf.search_eol(0, style), None, "{style:?}: an empty buffer");
+        assert_eq!(
+            buf.readln(style),
+            None,
+            "{style:?}: an empty buffer (left: yours, right: libevent's)"
+        );
+        assert_eq!(
+            buf.search_eol(0, style),
+            None,
+            "{style:?}: an empty buffer (left: yours, right: libevent's)"
+        );
         buf.add(b"no end here");
-        assert_eq!(buf.readln(style), None, "{style:?}");
-        assert_eq!(buf.to_vec(), b"no end here", "{style:?}: nothing removed");
+        assert_eq!(
+            buf.readln(style),
+            None,
+            "{style:?} (left: yours, right: libevent's)"
+        );
+        assert_eq!(
+            buf.to_vec(),
+            b"no end here",
+            "{style:?}: nothing removed (left: yours, right: libevent's)"
+        );
     }
 }
 
@@ -143,19 +176,51 @@ fn no_end_of_line_means_none_and_nothing_removed() {
 fn search_eol_gives_the_position_and_the_length_from_a_start() {
     let mut buf = Evbuffer::new();
     buf.add(b"ab\r\ncd\nef\r\r\n\0");
-    assert_eq!(buf.search_eol(0, EolStyle::Crlf), Some((2, 2)));
+    assert_eq!(
+        buf.search_eol(0, EolStyle::Crlf),
+        Some((2, 2)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
     assert_eq!(
         buf.search_eol(3, EolStyle::Crlf),
         Some((3, 1)),
-        "from position 3 (the \\n): the \\r before the start is not part of the end of line"
+        "from position 3 (the \\n): the \\r before the start is not part of the end of line (left: yours, right: libevent's)"
     );
-    assert_eq!(buf.search_eol(4, EolStyle::Crlf), Some((6, 1)));
-    assert_eq!(buf.search_eol(4, EolStyle::Lf), Some((6, 1)));
-    assert_eq!(buf.search_eol(7, EolStyle::CrlfStrict), Some((10, 2)));
-    assert_eq!(buf.search_eol(7, EolStyle::Any), Some((9, 3)));
-    assert_eq!(buf.search_eol(0, EolStyle::Nul), Some((12, 1)));
-    assert_eq!(buf.search_eol(13, EolStyle::Nul), None, "from the end");
-    assert_eq!(buf.len(), 13, "searching removes nothing");
+    assert_eq!(
+        buf.search_eol(4, EolStyle::Crlf),
+        Some((6, 1)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(4, EolStyle::Lf),
+        Some((6, 1)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(7, EolStyle::CrlfStrict),
+        Some((10, 2)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(7, EolStyle::Any),
+        Some((9, 3)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(0, EolStyle::Nul),
+        Some((12, 1)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(13, EolStyle::Nul),
+        None,
+        "from the end (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.len(),
+        13,
+        "searching removes nothing (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -164,17 +229,33 @@ fn ends_of_line_split_between_two_chains_are_found() {
     assert_eq!(
         buf.search_eol(0, EolStyle::CrlfStrict),
         Some((5, 2)),
-        "\\r at the end of one chain, \\n at the start of the next"
+        "\\r at the end of one chain, \\n at the start of the next (left: yours, right: libevent's)"
     );
-    assert_eq!(buf.search_eol(0, EolStyle::Crlf), Some((5, 2)));
-    assert_eq!(buf.search_eol(7, EolStyle::Any), Some((11, 3)));
-    assert_eq!(text(buf.readln(EolStyle::Crlf)).as_deref(), Some("split"));
+    assert_eq!(
+        buf.search_eol(0, EolStyle::Crlf),
+        Some((5, 2)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        buf.search_eol(7, EolStyle::Any),
+        Some((11, 3)),
+        "search_eol's (position, length) (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        text(buf.readln(EolStyle::Crlf)).as_deref(),
+        Some("split"),
+        "the line readln gave (left: yours, right: libevent's)"
+    );
     assert_eq!(
         text(buf.readln(EolStyle::Crlf)).as_deref(),
         Some("next\r"),
-        "the first \\r is part of the line, the second one goes with the \\n"
+        "the first \\r is part of the line, the second one goes with the \\n (left: yours, right: libevent's)"
     );
-    assert_eq!(buf.to_vec(), b"tail");
+    assert_eq!(
+        buf.to_vec(),
+        b"tail",
+        "what stayed in the buffer (left: yours, right: libevent's)"
+    );
 }
 
 #[test]
@@ -191,11 +272,12 @@ fn a_line_longer_than_many_chains_comes_back_whole() {
     assert_eq!(
         buf.readln(EolStyle::CrlfStrict).as_deref(),
         Some(&long[..]),
-        "every byte of the long line, in order"
+        "every byte of the long line, in order (left: yours, right: libevent's)"
     );
     assert_eq!(
         text(buf.readln(EolStyle::CrlfStrict)).as_deref(),
-        Some("short")
+        Some("short"),
+        "the line readln gave (left: yours, right: libevent's)"
     );
     assert!(buf.is_empty());
 }
@@ -210,13 +292,25 @@ fn readln_changes_the_buffer_twice_the_line_then_its_end() {
         log.borrow_mut()
             .push((info.orig_size, info.n_added, info.n_deleted))
     });
-    assert_eq!(text(buf.readln(EolStyle::Crlf)).as_deref(), Some("hello"));
+    assert_eq!(
+        text(buf.readln(EolStyle::Crlf)).as_deref(),
+        Some("hello"),
+        "the line readln gave (left: yours, right: libevent's)"
+    );
     assert_eq!(
         *seen.borrow(),
         [(12, 0, 5), (7, 0, 2)],
         "the line is removed (5 bytes), then its end of line (2 bytes): two changes, as \
-         evbuffer_readln makes them"
+         evbuffer_readln makes them (left: yours, right: libevent's)"
     );
-    assert_eq!(buf.readln(EolStyle::Crlf), None);
-    assert_eq!(seen.borrow().len(), 2, "no line: no change, no callback");
+    assert_eq!(
+        buf.readln(EolStyle::Crlf),
+        None,
+        "the line readln gave (left: yours, right: libevent's)"
+    );
+    assert_eq!(
+        seen.borrow().len(),
+        2,
+        "no line: no change, no callback (left: yours, right: libevent's)"
+    );
 }

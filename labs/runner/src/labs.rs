@@ -100,7 +100,7 @@ pub const LABS: [Lab; 9] = [
         call: "changelist",
         task: "the merge rules: how an add and a del of an fd merge until the next dispatch",
         chapter_file: "ch09-changelist.md",
-        skeleton_hash: 0x0e07bbd35dbf9316,
+        skeleton_hash: 0x8c3a727644f30268,
     },
     Lab {
         number: 9,
@@ -109,7 +109,7 @@ pub const LABS: [Lab; 9] = [
         call: "evbuffer_readln",
         task: "find the end of a line in every EOL style; take the line off",
         chapter_file: "ch11-bufferevent-complete.md",
-        skeleton_hash: 0xc69ad842af073fac,
+        skeleton_hash: 0x29ab18d2d6c2e77e,
     },
 ];
 
