@@ -114,7 +114,7 @@ impl Changelist {
     // ANCHOR: get_or_construct
     /// The entry of `fd`, made with `old` as its `old_events` if the fd has none yet.
     /// libevent: `event_changelist_get_or_construct()`.
-    fn get_or_construct(&mut self, fd: RawFd, old: Ev) -> &mut ChangeEntry {
+    pub fn get_or_construct(&mut self, fd: RawFd, old: Ev) -> &mut ChangeEntry {
         let slot = usize::try_from(fd).expect("evmap hands the backend only non-negative fds");
         if slot >= self.idxplus1.len() {
             self.idxplus1.resize(slot + 1, 0);

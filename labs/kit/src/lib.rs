@@ -3,7 +3,8 @@
 //! - [`check_trace`]: a lab's step program, run under strace by the trace harness
 //!   (`minievent-traces`), must give exactly the trace of its snapshot in `traces/snapshots/` —
 //!   the one minievent itself is tested against. Snapshots are only read here, never written: a
-//!   learner cannot pass by updating the expected trace.
+//!   learner cannot pass by updating the expected trace. [`check_trace_and_libevent`] also
+//!   compares it with real libevent's recorded trace (`traces/libevent/`).
 //! - [`run`]: runs a lab program in a clean environment (no inherited `EVENT_*` variable), for tests
 //!   that need a fresh process (environment variables, fault injection).
 //! - [`todo_message`]: the `todo!()` text a program died with, so a failing check says which
@@ -15,7 +16,7 @@
 pub mod echo;
 pub mod names;
 
-use minievent_traces::{Scenario, TraceError, target_dir, trace, workspace_dir};
+use minievent_traces::{Scenario, TraceError, read_recorded, target_dir, trace, workspace_dir};
 use std::fs;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -73,16 +74,67 @@ pub fn trace_files(lab: &str, scenario: &str) -> (PathBuf, PathBuf) {
 /// unless its normalized trace equals the snapshot. `lab` is the lab's package name
 /// (`env!("CARGO_PKG_NAME")`), which names the folder the traces are left in on a mismatch.
 pub fn check_trace(lab: &str, scenario: &str, program: &Path) {
+    let expected = expected_trace(scenario).unwrap_or_else(|e| panic!("{e}"));
+    let actual = actual_trace(lab, scenario, program);
+    compare(
+        lab,
+        scenario,
+        program,
+        &expected,
+        &actual,
+        &snapshot_label(scenario),
+    );
+}
+
+/// [`check_trace`], and then the same trace against real libevent's, recorded from the scenario's
+/// C twin in `traces/libevent/NAME.trace`: for a scenario whose trace has no divergence from
+/// libevent (traces/DIVERGENCES.md), so that the lab shows the learner's code behaving like
+/// libevent itself, not only like minievent.
+pub fn check_trace_and_libevent(lab: &str, scenario: &str, program: &Path) {
+    let expected = expected_trace(scenario).unwrap_or_else(|e| panic!("{e}"));
+    let path = workspace_dir()
+        .join("traces")
+        .join("libevent")
+        .join(format!("{scenario}.trace"));
+    let libevent = read_recorded(&path).unwrap_or_else(|e| panic!("{e}"));
+    let actual = actual_trace(lab, scenario, program);
+    compare(
+        lab,
+        scenario,
+        program,
+        &expected,
+        &actual,
+        &snapshot_label(scenario),
+    );
+    let label = format!("libevent's trace traces/libevent/{scenario}.trace");
+    compare(lab, scenario, program, &libevent, &actual, &label);
+}
+
+/// `traces/snapshots/NAME.snap`, as failure messages name it.
+fn snapshot_label(scenario: &str) -> String {
+    Path::new("traces/snapshots")
+        .join(format!("{scenario}.snap"))
+        .display()
+        .to_string()
+}
+
+/// The program's file name, as messages name it.
+fn program_name(program: &Path) -> String {
+    program.file_name().map_or_else(
+        || program.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+/// The normalized trace of `program` run as `scenario`, or a panic that says why there is none
+/// (the `todo!()` it stopped in, when it did). Removes the files a previous mismatch left.
+fn actual_trace(lab: &str, scenario: &str, program: &Path) -> String {
     let (expected_file, actual_file) = trace_files(lab, scenario);
     let _ = fs::remove_file(&expected_file);
     let _ = fs::remove_file(&actual_file);
-    let expected = expected_trace(scenario).unwrap_or_else(|e| panic!("{e}"));
     let scenario_def = Scenario::by_name(scenario).unwrap_or_else(|e| panic!("{e}"));
-    let name = program.file_name().map_or_else(
-        || program.display().to_string(),
-        |n| n.to_string_lossy().into(),
-    );
-    let actual = match trace(scenario_def, program) {
+    let name = program_name(program);
+    match trace(scenario_def, program) {
         Ok(t) => t.rendered,
         Err(TraceError::ProgramFailed { stderr, status, .. }) => match todo_message(&stderr) {
             Some(todo) => panic!("{name} stopped in a todo!() of your exercise:\n{todo}"),
@@ -101,22 +153,26 @@ pub fn check_trace(lab: &str, scenario: &str, program: &Path) {
             Some(todo) => panic!("{name} stopped in a todo!() of your exercise:\n{todo}"),
             None => panic!("scenario {scenario} could not be traced: {e}"),
         },
-    };
+    }
+}
+
+/// Panics unless `actual` equals `expected` (named `label` in the message), leaving both in
+/// [`trace_files`] for `just lab N` to show side by side.
+fn compare(lab: &str, scenario: &str, program: &Path, expected: &str, actual: &str, label: &str) {
     if actual.trim_end() == expected.trim_end() {
         return;
     }
+    let (expected_file, actual_file) = trace_files(lab, scenario);
     if let Some(dir) = expected_file.parent() {
         let _ = fs::create_dir_all(dir);
     }
-    let _ = fs::write(&expected_file, &expected);
-    let _ = fs::write(&actual_file, &actual);
-    let (line, want, got) = first_difference(&expected, &actual);
+    let _ = fs::write(&expected_file, expected);
+    let _ = fs::write(&actual_file, actual);
+    let (line, want, got) = first_difference(expected, actual);
     panic!(
-        "the trace of {name} differs from {} at line {line}:\n  expected: {want}\n  actual:   {got}\n\
+        "the trace of {} differs from {label} at line {line}:\n  expected: {want}\n  actual:   {got}\n\
          (both traces are in {})",
-        Path::new("traces/snapshots")
-            .join(format!("{scenario}.snap"))
-            .display(),
+        program_name(program),
         actual_file
             .parent()
             .map_or_else(String::new, |d| d.display().to_string()),

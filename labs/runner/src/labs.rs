@@ -1,5 +1,6 @@
 //! The labs: one per chapter of the book's Part I, one for chapter 6.2 (bufferevent and the echo
-//! server) in Part II, and one each for chapters 7 (signals) and 8 (timers) in Part III.
+//! server) in Part II, and one each for chapters 7 (signals), 8 (timers), 9 (the changelist) and
+//! 11 (a complete bufferevent: readln) in Part III.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ pub struct Lab {
     pub task: &'static str,
     /// The chapter the lab goes with: the lab's number up to lab 4; lab 5 goes with chapter 6
     /// (its part 6.2; chapter 5, the echo server on raw events, has no lab), lab 6 with chapter
-    /// 7, lab 7 with chapter 8.
+    /// 7, lab 7 with chapter 8, lab 8 with chapter 9, lab 9 with chapter 11.
     pub chapter_number: u8,
     /// The chapter's file under `book/src/`.
     pub chapter_file: &'static str,
@@ -28,7 +29,7 @@ pub struct Lab {
 }
 
 /// Every lab, in order.
-pub const LABS: [Lab; 7] = [
+pub const LABS: [Lab; 9] = [
     Lab {
         number: 1,
         chapter_number: 1,
@@ -91,6 +92,24 @@ pub const LABS: [Lab; 7] = [
         task: "the min-heap: push, erase, shift up and down",
         chapter_file: "ch08-timers.md",
         skeleton_hash: 0xc6c0997b62c3ecd6,
+    },
+    Lab {
+        number: 8,
+        chapter_number: 9,
+        package: "lab08-changelist",
+        call: "changelist",
+        task: "the merge rules: how an add and a del of an fd merge until the next dispatch",
+        chapter_file: "ch09-changelist.md",
+        skeleton_hash: 0x8c3a727644f30268,
+    },
+    Lab {
+        number: 9,
+        chapter_number: 11,
+        package: "lab09-readln",
+        call: "evbuffer_readln",
+        task: "find the end of a line in every EOL style; take the line off",
+        chapter_file: "ch11-bufferevent-complete.md",
+        skeleton_hash: 0x29ab18d2d6c2e77e,
     },
 ];
 
@@ -241,6 +260,8 @@ mod tests {
         }
         assert_eq!(find("5").map(|l| l.chapter_number), Ok(6));
         assert_eq!(find("6").map(|l| l.chapter_number), Ok(7));
+        assert_eq!(find("8").map(|l| l.chapter_number), Ok(9));
+        assert_eq!(find("9").map(|l| l.chapter_number), Ok(11));
         let past = (LABS.len() + 1).to_string();
         assert!(find(&past).is_err(), "there is no lab {past}");
     }
