@@ -29,9 +29,15 @@ struct Conn {
     sock: OwnedFd,
     /// The read event of the walk-through post.
     read_ev: EventId,
-    /// The write event, made at the first short write: a connection that never has one needs
-    /// none, and costs one event, as in the walk-through post.
-    write_ev: Option<EventId>,
+    /// Made at the first short write: a connection whose writes all went through needs none,
+    /// and costs one event and no more memory, as in the walk-through post.
+    backlog: Option<Box<Backlog>>,
+}
+
+/// What a connection needs once a write came up short.
+struct Backlog {
+    /// The write event that waits for room in the socket.
+    write_ev: EventId,
     /// Bytes read but not yet written back; reading pauses while there are any, so the EOF of a
     /// half-closed client is only seen — and the socket only closed — once they are all written.
     pending: Vec<u8>,
@@ -88,8 +94,7 @@ fn start_conn(base: &mut Base, sock: OwnedFd) -> minievent::Result<()> {
         conns[at] = Some(Conn {
             sock,
             read_ev,
-            write_ev: None,
-            pending: Vec::new(),
+            backlog: None,
         });
     });
     echo_common::opened(fd, move |base| close_conn_quietly(base, fd));
@@ -129,20 +134,22 @@ fn echo(base: &mut Base, fd: RawFd, data: &[u8]) -> minievent::Result<()> {
         return Ok(());
     }
     with_conn(fd, |c| {
-        c.pending.extend_from_slice(&data[written..]);
-        let write_ev = match c.write_ev {
-            Some(ev) => ev,
+        let backlog = match &mut c.backlog {
+            Some(backlog) => backlog,
             None => {
                 // event_new makes no syscall: the trace is the same whenever it is made.
-                let ev = base.event_new(fd, EV_WRITE | EV_PERSIST, |base, fd, _, _| {
+                let write_ev = base.event_new(fd, EV_WRITE | EV_PERSIST, |base, fd, _, _| {
                     on_write(base, fd)
                 })?;
-                c.write_ev = Some(ev);
-                ev
+                c.backlog.insert(Box::new(Backlog {
+                    write_ev,
+                    pending: Vec::new(),
+                }))
             }
         };
+        backlog.pending.extend_from_slice(&data[written..]);
         base.event_del(c.read_ev)?;
-        base.event_add(write_ev, None)
+        base.event_add(backlog.write_ev, None)
     })
     .unwrap_or(Ok(()))
 }
@@ -153,18 +160,19 @@ fn echo(base: &mut Base, fd: RawFd, data: &[u8]) -> minievent::Result<()> {
 /// how a half-closed client's EOF is reached, after its last byte was echoed).
 fn on_write(base: &mut Base, fd: RawFd) {
     let resumed = with_conn(fd, |c| {
-        let n = match write(fd, &c.pending) {
+        let Some(backlog) = c.backlog.as_mut() else {
+            return Ok(());
+        };
+        let n = match write(fd, &backlog.pending) {
             Ok(n) => n,
             Err(e) if would_block(&e) => return Ok(()),
             Err(e) => return Err(e),
         };
-        c.pending.drain(..n);
-        if !c.pending.is_empty() {
+        backlog.pending.drain(..n);
+        if !backlog.pending.is_empty() {
             return Ok(());
         }
-        if let Some(write_ev) = c.write_ev {
-            base.event_del(write_ev)?;
-        }
+        base.event_del(backlog.write_ev)?;
         base.event_add(c.read_ev, None)
     });
     if let Some(Err(e)) = resumed {
@@ -189,7 +197,10 @@ fn close_conn_quietly(base: &mut Base, fd: RawFd) {
         return;
     };
     echo_common::closed(fd);
-    for ev in [Some(c.read_ev), c.write_ev].into_iter().flatten() {
+    for ev in [Some(c.read_ev), c.backlog.map(|b| b.write_ev)]
+        .into_iter()
+        .flatten()
+    {
         if let Err(e) = base.event_free(ev) {
             say_err!("echo_event: fd {fd}: {e}");
         }
