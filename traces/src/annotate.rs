@@ -175,8 +175,30 @@ fn last_segment(path: &str) -> &str {
     path.rsplit("::").next().unwrap_or(path)
 }
 
+/// The frames up to a signal handler's: a libc frame after the program's or libevent's own is
+/// the kernel's signal trampoline, and what lies beyond it is whatever the signal interrupted
+/// (which differs from run to run), not who made the call.
+fn up_to_signal_handler(frames: &[Frame]) -> &[Frame] {
+    let is_libc = |f: &Frame| f.object.contains("/libc.so");
+    let first_own = frames.iter().position(|f| !is_libc(f));
+    let cut = first_own.and_then(|own| {
+        frames[own..]
+            .iter()
+            .position(|f| {
+                is_libc(f)
+                    && !f
+                        .symbol
+                        .as_deref()
+                        .is_some_and(|s| s.starts_with("__libc_start"))
+            })
+            .map(|i| own + i)
+    });
+    &frames[..cut.unwrap_or(frames.len())]
+}
+
 /// The chain of functions that made a call, innermost first, joined by ` ← `.
 pub fn chain(side: &Side, frames: &[Frame]) -> String {
+    let frames = up_to_signal_handler(frames);
     let mut out: Vec<String> = Vec::new();
     match side {
         Side::Minievent { program, workspace } => {
@@ -540,6 +562,21 @@ mod tests {
         assert_eq!(lines[2], "epoll_wait(3, [], 32, -1) = 0\tmain");
         assert_eq!(lines[3], "+++ exited with 0 +++\t");
         assert_eq!(trace_column(&annotated), rendered);
+    }
+
+    #[test]
+    fn a_signal_handler_s_chain_stops_at_the_handler() {
+        let raw = "\
+100 write(5, \"\\f\", 1) = 1
+ > /lib/libc.so.6(__write+0x10) [0xf8350]
+ > /lib/libevent-2.1.so.7(event_strlcpy_+0x16d9) [0x2b1e9]
+ > /lib/libc.so.6(__sigaction+0x40) [0x3c050]
+ > /lib/libc.so.6(kill+0x7) [0x3c267]
+ > /bin/prog(send_signal+0x11) [0x14d1]
+ > /bin/prog(main+0x9c) [0x11ec]
+";
+        let (_, calls) = split_stacks(raw);
+        assert_eq!(chain(&libevent_side(), &calls[0].frames), "…");
     }
 
     #[test]
