@@ -121,15 +121,20 @@ fn bench(n: usize, active: usize, writes: u64, runs: usize) -> minievent::Result
     let mut events = Vec::with_capacity(n);
     for (idx, pair) in pipes.iter().enumerate() {
         let (chain, pipes) = (Rc::clone(&chain), Rc::clone(&pipes));
-        events.push(base.event_new(pair[0], EV_READ | EV_PERSIST, move |_, fd, _, _| {
-            read_cb(&chain, &pipes, idx, fd)
-        })?);
+        events.push(
+            base.event_new(pair[0], EV_READ | EV_PERSIST, move |_, fd, _, _| {
+                read_cb(&chain, &pipes, idx, fd)
+            })?,
+        );
     }
     for _ in 0..runs {
         run_once(&mut base, &events, &pipes, &chain, (active, writes))?;
     }
     if chain.failures.get() > 0 {
-        eprintln!("bench_pipes: {} reads or writes failed", chain.failures.get());
+        eprintln!(
+            "bench_pipes: {} reads or writes failed",
+            chain.failures.get()
+        );
     }
     Ok(())
 }

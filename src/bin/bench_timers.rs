@@ -50,7 +50,10 @@ fn main() -> ExitCode {
             ('p', 10, "times each event is re-added per run"),
             ('r', 25, "runs"),
         ],
-        &[("common", "use one common timeout (60 s) instead of the heap")],
+        &[(
+            "common",
+            "use one common timeout (60 s) instead of the heap",
+        )],
     ) {
         Ok(opts) => opts,
         Err(code) => return code,

@@ -87,17 +87,27 @@ impl Server {
     /// Starts `program --port P` on a free port and waits for its banner. A port taken in the
     /// meantime (the banner never comes, the program exits) is retried with another, five times.
     pub fn start(program: &Path, under: Under) -> Result<Server, TraceError> {
-        Server::start_limited(program, under, None)
+        Server::start_limited(program, &[], under, None)
+    }
+
+    /// [`Server::start`] with more arguments after `--port P` (`--beyond`, for the benchmark).
+    pub fn start_with_args(
+        program: &Path,
+        args: &[&str],
+        under: Under,
+    ) -> Result<Server, TraceError> {
+        Server::start_limited(program, args, under, None)
     }
 
     /// [`Server::start`], with `RLIMIT_NOFILE` set to `nofile` (soft and hard) in the child
     /// before it runs: the server can have at most `nofile` fds open.
     pub fn start_with_fd_limit(program: &Path, nofile: u64) -> Result<Server, TraceError> {
-        Server::start_limited(program, Under::Nothing, Some(nofile))
+        Server::start_limited(program, &[], Under::Nothing, Some(nofile))
     }
 
     fn start_limited(
         program: &Path,
+        args: &[&str],
         under: Under,
         nofile: Option<u64>,
     ) -> Result<Server, TraceError> {
@@ -109,7 +119,7 @@ impl Server {
         }
         let mut last = None;
         for _ in 0..5 {
-            match Server::try_start(program, under, nofile, free_port()?) {
+            match Server::try_start(program, args, under, nofile, free_port()?) {
                 Ok(server) => return Ok(server),
                 Err(e) => last = Some(e),
             }
@@ -119,6 +129,7 @@ impl Server {
 
     fn try_start(
         program: &Path,
+        args: &[&str],
         under: Under,
         nofile: Option<u64>,
         port: u16,
@@ -134,6 +145,7 @@ impl Server {
         };
         command
             .args(["--port", &port.to_string()])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -69,7 +69,11 @@ impl Options {
                 eprintln!("{program}: unknown argument {arg:?}\n\n{}", usage());
                 return Err(ExitCode::from(2));
             };
-            match args.next().and_then(|v| v.parse::<u64>().ok()).filter(|&v| v > 0) {
+            match args
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&v| v > 0)
+            {
                 Some(v) => slot.1 = v,
                 None => {
                     eprintln!("{program}: {arg} needs a whole number above 0");
@@ -136,5 +140,9 @@ pub fn print_method(base: &Base) {
 
 /// Prints one run's line: `run WALL_NS CPU_NS OPS EXPECTED`.
 pub fn print_run(wall: Duration, cpu: Duration, ops: u64, expected: u64) {
-    println!("run {} {} {ops} {expected}", wall.as_nanos(), cpu.as_nanos());
+    println!(
+        "run {} {} {ops} {expected}",
+        wall.as_nanos(),
+        cpu.as_nanos()
+    );
 }
