@@ -21,8 +21,12 @@ pub fn program(bench: Bench) -> &'static str {
     }
 }
 
-/// Writes chained through `bench_pipes`' callbacks, per unit of work (one pair is active).
-pub const PIPES_WRITES: u64 = 1000;
+/// Writes chained through `bench_pipes`' callbacks per unit of work (one pair is active):
+/// 1,000, fewer from 1,000 pairs on, where each is one wait over all the fds (poll and select
+/// pass them all to the kernel each time), so that a run stays short; 100 at least.
+pub fn pipes_writes(pairs: u64) -> u64 {
+    (1_000_000 / pairs.max(1)).clamp(100, 1000)
+}
 /// Times `bench_timers` re-adds each timer, per unit of work.
 pub const TIMERS_PASSES: u64 = 10;
 
@@ -31,7 +35,7 @@ pub fn args(point: &Point, scale: u64, runs: usize) -> (Vec<String>, u64) {
     let n = point.size;
     let (mut args, ops) = match point.bench {
         Bench::Pipes => {
-            let w = PIPES_WRITES * scale;
+            let w = pipes_writes(n) * scale;
             (
                 strings(&["-n", &n.to_string(), "-a", "1", "-w", &w.to_string()]),
                 1 + w,
@@ -247,6 +251,8 @@ mod tests {
                 2001
             )
         );
+        let big = Point { size: 9000, ..p };
+        assert_eq!(args(&big, 1, 1).1, 112);
         let t = Point {
             bench: Bench::Timers,
             variant: "common",

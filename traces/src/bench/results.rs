@@ -1,5 +1,5 @@
 //! The results as a CSV file, one row per point, side and metric, and the Markdown made from
-//! it: one table per benchmark and `about.md` (how the file was made). The book includes these
+//! it: one table per benchmark (`pipes.txt`, ...) and `about.txt` (how the file was made). The book includes these
 //! files; its numbers are never typed.
 //!
 //! ```text
@@ -333,7 +333,7 @@ fn table(rows: &[&Row]) -> String {
     out
 }
 
-/// `about.md`: how the results were made (the settings, the machine, how long it took) and
+/// `about.txt`: how the results were made (the settings, the machine, how long it took) and
 /// what was skipped.
 pub fn about(config: &BenchConfig, took: Duration, notes: &[String]) -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());

@@ -27,7 +27,7 @@ use minievent_traces::scenario::workspace_dir;
 /// connection). The two sides alternate round by round; times are medians of the rounds, with
 /// the ratio minievent/libevent; syscalls (strace -f -c) and user-space instructions (callgrind)
 /// per operation are exact counts, from two work sizes. Results: results.csv, one Markdown
-/// table per benchmark, about.md and SVG plots in --out. Needs `cargo build --release --bins`
+/// table per benchmark (.txt), about.txt and SVG plots in --out. Needs `cargo build --release --bins`
 /// and `just _reference-bins`; `just bench` does both first.
 #[derive(Parser, Debug)]
 #[command(
