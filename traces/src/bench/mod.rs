@@ -603,7 +603,6 @@ pub fn estimate(config: &BenchConfig) -> (usize, Duration) {
     (steps.len(), Duration::from_secs_f64(secs))
 }
 
-// ANCHOR: run
 /// Runs every step of the plan, then writes `results.csv`, the tables and the plots into
 /// `config.out`; returns the paths written.
 pub fn run(config: &BenchConfig) -> Result<Vec<PathBuf>, String> {
@@ -643,7 +642,6 @@ pub fn run(config: &BenchConfig) -> Result<Vec<PathBuf>, String> {
     );
     write_outputs(&samples.rows(), &samples.notes, config, &progress)
 }
-// ANCHOR_END: run
 
 /// One timed step: its samples into `samples`.
 fn timed(

@@ -154,7 +154,6 @@ pub fn to_csv(rows: &[Row]) -> String {
     out
 }
 
-// ANCHOR: parse_csv
 /// The rows of a CSV file written by [`to_csv`]; an error names the line that is wrong.
 pub fn parse_csv(text: &str) -> Result<Vec<Row>, String> {
     let mut lines = text.lines().enumerate();
@@ -205,7 +204,6 @@ pub fn parse_csv(text: &str) -> Result<Vec<Row>, String> {
         })
         .collect()
 }
-// ANCHOR_END: parse_csv
 
 /// A whole number, thousands apart: `12 345` (with a thin space).
 pub fn whole(n: u64) -> String {

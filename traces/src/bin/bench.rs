@@ -47,7 +47,7 @@ struct Cli {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_backend)]
     backends: Vec<Backend>,
     /// Sizes for every chosen benchmark, comma-separated (socketpairs, timers or connections);
-    /// default: each benchmark's own (pipes, cascade 100,1000,10000; timers
+    /// default: each benchmark's own (pipes, cascade 100,1000,9000; timers
     /// 1000,10000,100000; echo 1,10,50,200; rss 10000)
     #[arg(
         long,
@@ -75,7 +75,8 @@ struct Cli {
     /// Small sizes, one round, 3 runs, 0.5 s echo runs: a check that everything runs
     #[arg(long)]
     quick: bool,
-    /// The book's set, into book/src/perf/ (what `just bench-book` runs)
+    /// The book's set, into book/src/perf/, with 1 s echo runs unless --seconds says otherwise
+    /// (what `just bench-book` runs)
     #[arg(long, conflicts_with = "quick")]
     book: bool,
     /// Where the results go [default: <target>/bench]
@@ -149,6 +150,10 @@ fn config(cli: Cli) -> BenchConfig {
     }
     if cli.book {
         config.out = workspace_dir().join("book").join("src").join("perf");
+        if cli.seconds == Duration::from_secs(2) {
+            // 1 s echo runs keep the book's set near 15 minutes on a loaded 2-core machine.
+            config.duration = Duration::from_secs(1);
+        }
     }
     if !cli.benches.is_empty() {
         config.benches = cli.benches;
