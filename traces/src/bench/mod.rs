@@ -279,18 +279,17 @@ pub struct Point {
 impl Point {
     /// `pipes poll 1000 socketpairs`, for the progress lines and notes.
     pub fn describe(&self) -> String {
+        format!("{} {} {}", self.series(), self.size, self.bench.size_unit())
+    }
+
+    /// `pipes poll`, `echo echo_event epoll`: the point without its size.
+    pub fn series(&self) -> String {
         let variant = if self.variant == "-" {
             String::new()
         } else {
             format!(" {}", self.variant)
         };
-        format!(
-            "{}{variant} {} {} {}",
-            self.bench.name(),
-            self.backend.name(),
-            self.size,
-            self.bench.size_unit()
-        )
+        format!("{}{variant} {}", self.bench.name(), self.backend.name())
     }
 }
 
@@ -353,7 +352,7 @@ impl Samples {
 /// The steps of the whole measurement, and the notes on what is skipped.
 fn plan(config: &BenchConfig) -> (Vec<Step>, Vec<String>) {
     let mut points = Vec::new();
-    let mut notes = Vec::new();
+    let mut skipped: Vec<(String, String, u64, &str)> = Vec::new();
     for &bench in &config.benches {
         for &variant in bench.variants() {
             for backend in config.backends(bench) {
@@ -365,14 +364,29 @@ fn plan(config: &BenchConfig) -> (Vec<Step>, Vec<String>) {
                         size,
                     };
                     match skip(&point) {
-                        Some(why) => notes.push(format!("{}: skipped — {why}", point.describe())),
+                        Some(why) => skipped.push((point.series(), why, size, bench.size_unit())),
                         None => points.push(point),
                     }
                 }
             }
         }
     }
-    notes.dedup();
+    // One note per series and reason: `echo ... epoll at 1, 10 connections: skipped — ...`.
+    let mut notes: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < skipped.len() {
+        let (series, why, _, unit) = &skipped[i];
+        let sizes: Vec<String> = skipped[i..]
+            .iter()
+            .take_while(|(s, w, _, _)| s == series && w == why)
+            .map(|(_, _, size, _)| size.to_string())
+            .collect();
+        notes.push(format!(
+            "{series} at {} {unit}: skipped — {why}",
+            sizes.join(", ")
+        ));
+        i += sizes.len();
+    }
     let mut steps = Vec::new();
     for round in 0..config.rounds {
         for point in &points {
