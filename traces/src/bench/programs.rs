@@ -200,7 +200,8 @@ pub fn counted(point: &Point, side: Side) -> Result<(f64, f64), String> {
     let what = format!("{} {}", side.label(), point.describe());
     let syscalls = count::syscalls_per_op(work(small), work(large), &what)?;
     let instructions = count::instructions_per_op(work(small), work(large), &what)?;
-    Ok((syscalls.values().sum(), instructions))
+    // A fold from +0.0: `sum()` of no value is -0.0, which the CSV would print as `-0`.
+    Ok((syscalls.values().fold(0.0, |a, b| a + b), instructions))
 }
 
 #[cfg(test)]
