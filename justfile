@@ -171,7 +171,7 @@ stress NAME *FLAGS:
     if [[ " {{FLAGS}} " == *" --libevent "* ]]; then just _reference-bins; fi
     cargo run -q --release -p minievent-traces --bin stress -- {{NAME}} {{FLAGS}}
 
-# Measure the echo servers (echo_event, echo_bufferevent, echo_listener), minievent (release) against libevent (C, -O2), in one run: messages/s, CPU and syscalls per message (`just bench --seconds 10`)
+# minievent against libevent on libevent's own benchmarks (bench.c, bench_cascade.c), timers, the echo servers and their memory, in one run, with progress; results, tables and SVG plots into <target>/bench/ (`just bench --quick`; `just bench pipes --backends poll,select`; `just bench --help`)
 bench *FLAGS: _reference-bins
     cargo build -q --release --bins
     cargo run -q --release -p minievent-traces --bin bench -- {{FLAGS}}
@@ -179,6 +179,12 @@ bench *FLAGS: _reference-bins
 # Regenerate book/coverage/libevent-functions.txt (every function of libevent 2.1.12: file, name, lines) from libevent-src/, which the book's C-beside-Rust preprocessor and linter read; `--check` compares instead
 libevent-index *FLAGS:
     @cargo run -q -p minievent-booklint --bin book-preprocessor -- index {{FLAGS}}
+
+# Regenerate the book's performance figures (book/src/perf/: results.csv, tables, plots) — prints its estimate first (about 10-15 min on an idle 2-core machine)
+bench-book: _reference-bins
+    cargo build -q --release --bins
+    cargo run -q --release -p minievent-traces --bin bench -- --book --estimate
+    cargo run -q --release -p minievent-traces --bin bench -- --book
 
 # Regenerate the book's appendix E (libevent's API, covered) from book/coverage/map.txt, checking each row against src/; `just coverage --extract libevent-src/libevent-2.1.12-stable` re-extracts the function list after `just libevent-src`
 coverage *FLAGS:

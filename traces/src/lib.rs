@@ -21,8 +21,8 @@
 //!
 //! The echo servers are also run without strace, as plain child processes ([`server`]): under
 //! load by [`load`] (the `stress` binary, behind `just stress NAME`, and the tests of the walk-through post's bugs in
-//! `traces/tests/echo_servers.rs`), and against libevent's for a first measurement by [`mod@bench`]
-//! (the `bench` binary, behind `just bench`).
+//! `traces/tests/echo_servers.rs`), and against libevent's by [`mod@bench`], with libevent's own
+//! benchmarks (the `bench` binary, behind `just bench` and `just bench-book`).
 //!
 //! ```no_run
 //! use minievent_traces::{Scenario, trace};

@@ -113,6 +113,7 @@ impl Server {
 
     fn start_limited(
         program: &Path,
+        args: &[&str],
         under: Under,
         nofile: Option<u64>,
         args: &[String],
@@ -135,6 +136,7 @@ impl Server {
 
     fn try_start(
         program: &Path,
+        args: &[&str],
         under: Under,
         nofile: Option<u64>,
         args: &[String],

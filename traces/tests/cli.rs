@@ -165,15 +165,25 @@ fn bench_help_explains_every_option() {
         bench(&["--help"]),
         "bench --help",
         &[
-            "--conns <N>",
-            "--size <BYTES>",
-            "--seconds <S>",
+            "[BENCH]...",
+            "pipes",
+            "cascade",
+            "timers",
+            "echo",
+            "rss",
+            "--backends <LIST>",
+            "--sizes <LIST>",
             "--rounds <R>",
+            "--runs <N>",
+            "--seconds <S>",
             "--counted <M>",
-            "[NAME]...",
-            "echo_event",
-            "echo_bufferevent",
-            "[default: 50]",
+            "--no-counts",
+            "--quick",
+            "--book",
+            "--out <DIR>",
+            "--estimate",
+            "--replot",
+            "[default: 3]",
             "just bench",
             "Exit status",
         ],
@@ -181,8 +191,17 @@ fn bench_help_explains_every_option() {
 }
 
 #[test]
+fn bench_estimates_without_running() {
+    let out = bench(&["--estimate", "--quick", "timers", "--out", "/nonexistent"]);
+    let text = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(" steps, about "), "{text}");
+    assert!(text.contains("/nonexistent"), "{text}");
+}
+
+#[test]
 fn bench_usage_errors_exit_2() {
-    for flag in ["--conns", "--size", "--seconds", "--rounds", "--counted"] {
+    for flag in ["--rounds", "--runs", "--counted", "--sizes"] {
         for bad in ["0", "x", "-3"] {
             fails_with(
                 bench(&[flag, bad]),
@@ -194,10 +213,28 @@ fn bench_usage_errors_exit_2() {
         fails_with(bench(&[flag]), &format!("bench {flag}"), 2, &[flag]);
     }
     fails_with(
+        bench(&["--seconds", "0"]),
+        "bench --seconds 0",
+        2,
+        &["--seconds", "is not a number of seconds above 0"],
+    );
+    fails_with(
+        bench(&["--backends", "kqueue"]),
+        "bench --backends kqueue",
+        2,
+        &["`kqueue` is not a backend: use epoll, poll or select"],
+    );
+    fails_with(
         bench(&["echo_nothing"]),
         "bench echo_nothing",
         2,
-        &["'echo_nothing'", "echo_event, echo_bufferevent"],
+        &["`echo_nothing` is not a benchmark: use pipes, cascade, timers, echo, rss"],
+    );
+    fails_with(
+        bench(&["--quick", "--book"]),
+        "bench --quick --book",
+        2,
+        &["'--quick'", "'--book'"],
     );
     fails_with(
         bench(&["--frob"]),
