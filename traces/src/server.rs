@@ -113,7 +113,6 @@ impl Server {
 
     fn start_limited(
         program: &Path,
-        args: &[&str],
         under: Under,
         nofile: Option<u64>,
         args: &[String],
@@ -136,7 +135,6 @@ impl Server {
 
     fn try_start(
         program: &Path,
-        args: &[&str],
         under: Under,
         nofile: Option<u64>,
         args: &[String],

@@ -43,7 +43,8 @@ pub fn accepts_flag(program: &Path, flag: &str) -> bool {
 /// Starts the server of `point` on `side`, with the variant's flags.
 fn start(point: &Point, side: Side, under: Under) -> Result<Server, String> {
     let (server, flags) = server_and_flags(point.variant);
-    Server::start_with_args(&side.program(server), &flags, under).map_err(|e| e.to_string())
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+    Server::start_with_args(&side.program(server), under, &flags).map_err(|e| e.to_string())
 }
 
 /// When a lock-step run stops.
