@@ -135,6 +135,9 @@ impl Backend for Poll {
         }
         for pfd in &self.event_set {
             let mut what = pfd.revents;
+            if what == 0 {
+                continue; // most fds are not ready: one test, as poll_dispatch's `if (!what)`
+            }
             if what & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
                 what |= libc::POLLIN | libc::POLLOUT;
             }
