@@ -610,7 +610,6 @@ impl Base {
         self.current_event
     }
 
-    // ANCHOR: active_by_fd
     /// Activates the events on `fd` as if the backend had reported `events` for it: with
     /// `EV_TIMEOUT`, every event on `fd` with a pending timeout (heap, then common-timeout
     /// queues) gets `EV_TIMEOUT` and nothing else; otherwise the fd's events that wait for
@@ -633,9 +632,7 @@ impl Base {
             self.activate(id, EV_TIMEOUT);
         }
     }
-    // ANCHOR_END: active_by_fd
 
-    // ANCHOR: foreach_event
     /// Calls `f` once for each event the base holds — added, with a timeout, or active — until
     /// it returns `Break`, which is then returned: first the added events (fd by fd, then signal
     /// by signal), then the timeouts of events not added (the heap in its array order, then the
@@ -679,7 +676,6 @@ impl Base {
         }
         ControlFlow::Continue(())
     }
-    // ANCHOR_END: foreach_event
 
     /// Writes every event the base holds to `out`, for debugging: under "Inserted events:", each
     /// added or timed event with its fd (or signal), the flags it waits for and its timeout as a

@@ -1039,7 +1039,6 @@ impl Evbuffer {
         self.chains.front().map_or(0, |c| c.off)
     }
 
-    // ANCHOR: expand
     /// Makes room for `datlen` more bytes in one chain, so the next `add` of that many copies
     /// once: the last chain with data if it has the room (or gets it by moving its bytes to its
     /// front, when that is cheap), or a copy of that chain grown to fit (when it would otherwise
@@ -1079,7 +1078,6 @@ impl Evbuffer {
         grown.append_exact(chain.data());
         self.chains[at] = grown;
     }
-    // ANCHOR_END: expand
 
     /// Appends the slices' bytes, one after the other, after making room for all of them (in at
     /// most two chains); returns how many bytes. libevent: `evbuffer_add_iovec()`.
@@ -1136,7 +1134,6 @@ impl Evbuffer {
         Ok(done)
     }
 
-    // ANCHOR: remove_buffer
     /// Moves up to `datlen` bytes from the front of `self` to the end of `dst`; returns how
     /// many. All of it: as [`Evbuffer::add_buffer`]. Else the whole chains the count covers change
     /// hands without a copy, and the rest of it is copied out of the next chain. libevent:
@@ -1183,7 +1180,6 @@ impl Evbuffer {
         self.invoke_callbacks(src_cb);
         datlen
     }
-    // ANCHOR_END: remove_buffer
 
     /// Moves every byte of `src` to the front of `self`, whole chains, no byte copied; `src` is
     /// left without chains. libevent: `evbuffer_prepend_buffer()` (`COPY_CHAIN` into an empty
