@@ -5,11 +5,16 @@
 use crate::backend::{Backend, EventOp, Features};
 use crate::config::{self, BaseFlags, Config};
 use crate::error::{Error, Result};
-use crate::event::{ActiveQueue, Event, EventId};
+use crate::event::{
+    ActiveQueue, EV_CLOSED, EV_ET, EV_PERSIST, EV_READ, EV_SIGNAL, EV_TIMEOUT, EV_WRITE, Ev, Event,
+    EventId,
+};
 use crate::evmap::{IoMap, SignalMap};
 use crate::minheap::{HeapIndex, MinHeap};
 use crate::signal::Evsig;
 use crate::time::MonotonicTimer;
+use std::io::Write;
+use std::ops::ControlFlow;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -65,6 +70,16 @@ pub struct Base {
     pub(crate) event_count: usize,
     /// Events on an active queue. libevent: `base->event_count_active`.
     pub(crate) event_count_active: usize,
+    /// Active events that are not the base's own. libevent counts them in `base->event_count`
+    /// as well (`event_queue_insert_active` increments both); minievent's `event_count` leaves
+    /// them out, so [`Base::get_num_events`] adds this.
+    pub(crate) event_count_active_user: usize,
+    /// The most `event_count + event_count_active_user` has been. libevent: `base->event_count_max`.
+    pub(crate) event_count_max: usize,
+    /// The most `event_count_active` has been. libevent: `base->event_count_active_max`.
+    pub(crate) event_count_active_max: usize,
+    /// The event whose callback is running. libevent: `base->current_event`.
+    pub(crate) current_event: Option<EventId>,
     /// Every event, by [`EventId`] (libevent's events are the caller's memory; here the base owns them).
     pub(crate) events: Vec<Slot>,
     pub(crate) free_slots: Vec<u32>,
@@ -152,6 +167,10 @@ impl Base {
             activequeues: vec![ActiveQueue::EMPTY],
             event_count: 0,
             event_count_active: 0,
+            event_count_active_user: 0,
+            event_count_max: 0,
+            event_count_active_max: 0,
+            current_event: None,
             events: Vec::new(),
             free_slots: Vec::new(),
             clock,
@@ -521,5 +540,222 @@ impl HeapIndex for Positions<'_> {
         if let Some(ev) = self.0[id.index as usize].event.as_mut() {
             ev.heap_index = u32::try_from(index).expect("fewer than 2^32 timeouts");
         }
+    }
+}
+
+bitflags::bitflags! {
+    /// Which of a base's counts [`Base::get_num_events`] and [`Base::get_max_events`] add up.
+    /// libevent: `EVENT_BASE_COUNT_ACTIVE`, `_VIRTUAL`, `_ADDED` (the same values).
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub struct EventBaseCount: u32 {
+        /// Events on an active queue, the base's own included. libevent: `EVENT_BASE_COUNT_ACTIVE`.
+        const ACTIVE = 1;
+        /// Virtual events, which keep a loop alive without an fd (IOCP, evdns); minievent makes
+        /// none, so they count 0. libevent: `EVENT_BASE_COUNT_VIRTUAL`.
+        const VIRTUAL = 2;
+        /// Events added, with a pending timeout or active, the base's own left out; an event that
+        /// is several of these counts once for each. libevent: `EVENT_BASE_COUNT_ADDED`.
+        const ADDED = 4;
+    }
+}
+
+/// libevent: `EVENT_BASE_COUNT_ACTIVE`.
+pub const EVENT_BASE_COUNT_ACTIVE: EventBaseCount = EventBaseCount::ACTIVE;
+/// libevent: `EVENT_BASE_COUNT_VIRTUAL`.
+pub const EVENT_BASE_COUNT_VIRTUAL: EventBaseCount = EventBaseCount::VIRTUAL;
+/// libevent: `EVENT_BASE_COUNT_ADDED`.
+pub const EVENT_BASE_COUNT_ADDED: EventBaseCount = EventBaseCount::ADDED;
+
+/// Looking into a base: its counts, its clock, its running event, each of its events.
+impl Base {
+    /// The sum of the counts `which` names. libevent: `event_base_get_num_events()`.
+    pub fn get_num_events(&self, which: EventBaseCount) -> usize {
+        let mut n = 0;
+        if which.contains(EventBaseCount::ACTIVE) {
+            n += self.event_count_active;
+        }
+        if which.contains(EventBaseCount::ADDED) {
+            n += self.event_count + self.event_count_active_user;
+        }
+        n
+    }
+
+    /// The sum of the highest values the counts `which` names have reached; `clear` sets those
+    /// highs back to 0. libevent: `event_base_get_max_events()`.
+    pub fn get_max_events(&mut self, which: EventBaseCount, clear: bool) -> usize {
+        let mut n = 0;
+        if which.contains(EventBaseCount::ACTIVE) {
+            n += self.event_count_active_max;
+            if clear {
+                self.event_count_active_max = 0;
+            }
+        }
+        if which.contains(EventBaseCount::ADDED) {
+            n += self.event_count_max;
+            if clear {
+                self.event_count_max = 0;
+            }
+        }
+        n
+    }
+
+    /// The base's monotonic clock, read now (not the loop's cached time): the clock its
+    /// timeouts are measured on, microsecond resolution. libevent: `event_gettime_monotonic()`.
+    pub fn gettime_monotonic(&self) -> Duration {
+        self.clock.now()
+    }
+
+    /// The event whose callback is running, if any. libevent: `event_base_get_running_event()`.
+    pub fn get_running_event(&self) -> Option<EventId> {
+        self.current_event
+    }
+
+    /// Activates the events on `fd` as if the backend had reported `events` for it: with
+    /// `EV_TIMEOUT`, every event on `fd` with a pending timeout (heap, then common-timeout
+    /// queues) gets `EV_TIMEOUT` and nothing else; otherwise the fd's events that wait for
+    /// `events & (EV_READ | EV_WRITE | EV_CLOSED)` get it. libevent: `event_base_active_by_fd()`.
+    pub fn active_by_fd(&mut self, fd: RawFd, events: Ev) {
+        if !events.contains(EV_TIMEOUT) {
+            self.evmap_io_active(fd, events & (EV_READ | EV_WRITE | EV_CLOSED));
+            return;
+        }
+        let heap = self.timeheap.entries.iter().map(|&(_, id)| id);
+        let queues = self
+            .common_timeout_queues
+            .iter()
+            .flat_map(|q| q.events.iter().copied());
+        let timed: Vec<EventId> = heap
+            .chain(queues)
+            .filter(|&id| self.ev(id).is_ok_and(|ev| ev.fd == fd))
+            .collect();
+        for id in timed {
+            self.activate(id, EV_TIMEOUT);
+        }
+    }
+
+    /// Calls `f` once for each event the base holds — added, with a timeout, or active — until
+    /// it returns `Break`, which is then returned: first the added events (fd by fd, then signal
+    /// by signal), then the timeouts of events not added (the heap in its array order, then the
+    /// common-timeout queues), then the active events neither added nor with a timeout, most
+    /// urgent priority first. The base's own events are included. `f` may look at the base but
+    /// not change it. libevent: `event_base_foreach_event()`.
+    pub fn foreach_event<B>(
+        &self,
+        mut f: impl FnMut(&Base, EventId) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        let list = |id: EventId| self.ev(id).map(|ev| ev.list).unwrap_or_default();
+        for fd in self.io.allocated_fds() {
+            for (id, _) in self.io.events(fd) {
+                f(self, id)?;
+            }
+        }
+        for signo in self.sigmap.signals() {
+            for id in self.sigmap.events(signo) {
+                f(self, id)?;
+            }
+        }
+        let heap = self.timeheap.entries.iter().map(|&(_, id)| id);
+        let queues = self
+            .common_timeout_queues
+            .iter()
+            .flat_map(|q| q.events.iter().copied());
+        for id in heap.chain(queues) {
+            if !list(id).inserted {
+                f(self, id)?;
+            }
+        }
+        for pri in 0..self.activequeues.len() {
+            let mut at = self.active_front(pri);
+            while let Some(id) = at {
+                at = self.active_next(id);
+                let list = list(id);
+                if !list.inserted && !list.timeout {
+                    f(self, id)?;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Writes every event the base holds to `out`, for debugging: under "Inserted events:", each
+    /// added or timed event with its fd (or signal), the flags it waits for and its timeout as a
+    /// wall-clock time; under "Active events:", each active event with its priority and what it
+    /// fired with. libevent prints each event's address where this prints its [`EventId`].
+    /// libevent: `event_base_dump_events()`.
+    pub fn dump_events(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let flag = |set: Ev, f: Ev, word: &'static str| if set.contains(f) { word } else { "" };
+        writeln!(out, "Inserted events:")?;
+        let inserted = self.foreach_event(|base, id| {
+            let ev = base.ev(id).expect("foreach_event gives live events");
+            if !(ev.list.inserted || ev.list.timeout) {
+                return ControlFlow::Continue(());
+            }
+            let gloss = if ev.events.contains(EV_SIGNAL) {
+                "sig"
+            } else {
+                "fd "
+            };
+            let e = ev.events;
+            let mut line = format!(
+                "  {id} [{gloss} {}]{}{}{}{}{}{}{}",
+                ev.fd,
+                flag(e, EV_READ, " Read"),
+                flag(e, EV_WRITE, " Write"),
+                flag(e, EV_CLOSED, " EOF"),
+                flag(e, EV_SIGNAL, " Signal"),
+                flag(e, EV_PERSIST, " Persist"),
+                flag(e, EV_ET, " ET"),
+                if ev.internal { " Internal" } else { "" },
+            );
+            if ev.list.timeout {
+                let at = ev.deadline.saturating_add(base.tv_clock_diff);
+                line.push_str(&format!(
+                    " Timeout={}.{:06}",
+                    at.as_secs(),
+                    at.subsec_micros()
+                ));
+            }
+            stop_on_error(writeln!(out, "{line}"))
+        });
+        if let ControlFlow::Break(e) = inserted {
+            return Err(e);
+        }
+        writeln!(out, "Active events:")?;
+        let active = self.foreach_event(|base, id| {
+            let ev = base.ev(id).expect("foreach_event gives live events");
+            if !ev.list.active {
+                return ControlFlow::Continue(());
+            }
+            let gloss = if ev.events.contains(EV_SIGNAL) {
+                "sig"
+            } else {
+                "fd "
+            };
+            let r = ev.res;
+            stop_on_error(writeln!(
+                out,
+                "  {id} [{gloss} {}, priority={}]{}{}{}{}{} active{}",
+                ev.fd,
+                ev.pri,
+                flag(r, EV_READ, " Read"),
+                flag(r, EV_WRITE, " Write"),
+                flag(r, EV_CLOSED, " EOF"),
+                flag(r, EV_SIGNAL, " Signal"),
+                flag(r, EV_TIMEOUT, " Timeout"),
+                if ev.internal { " [Internal]" } else { "" },
+            ))
+        });
+        match active {
+            ControlFlow::Break(e) => Err(e),
+            ControlFlow::Continue(()) => Ok(()),
+        }
+    }
+}
+
+/// A failed write ends a walk of [`Base::foreach_event`] with its error.
+fn stop_on_error(written: std::io::Result<()>) -> ControlFlow<std::io::Error> {
+    match written {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
     }
 }

@@ -44,6 +44,9 @@ pub const NUM_WRITE_IOVEC: usize = 128;
 /// `evbuffer_add` moves a chain's bytes back to its front (rather than add a chain) only when
 /// there are at most this many. libevent: `MAX_TO_REALIGN_IN_EXPAND`.
 pub const MAX_TO_REALIGN_IN_EXPAND: usize = 2048;
+/// `evbuffer_expand` grows a chain by copying it only when it holds at most this many bytes.
+/// libevent: `MAX_TO_COPY_IN_EXPAND`.
+pub const MAX_TO_COPY_IN_EXPAND: usize = 4096;
 // ANCHOR_END: sizes
 
 // ANCHOR: chain
@@ -235,6 +238,27 @@ pub struct CbInfo {
 /// (`void (*)(struct evbuffer *, const struct evbuffer_cb_info *, void *arg)`).
 pub type BufferCallback = Box<dyn FnMut(&Evbuffer, &CbInfo)>;
 
+bitflags::bitflags! {
+    /// The flags of a callback added by [`Evbuffer::add_cb`]. libevent: `EVBUFFER_CB_ENABLED`
+    /// (libevent's other user flag, `EVBUFFER_CB_NODEFER`, has no use here: minievent's
+    /// evbuffers never defer their callbacks).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct EvbufferCbFlags: u32 {
+        /// The callback runs; a callback without it is skipped. Set by `add_cb`.
+        /// libevent: `EVBUFFER_CB_ENABLED`.
+        const ENABLED = 1;
+    }
+}
+
+/// How [`Evbuffer::ptr_set`] moves a position. libevent: `enum evbuffer_ptr_how`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PtrHow {
+    /// To the given position. libevent: `EVBUFFER_PTR_SET`.
+    Set,
+    /// Forward by the given count. libevent: `EVBUFFER_PTR_ADD`.
+    Add,
+}
+
 /// Names a callback added by [`Evbuffer::add_cb`], to remove it. libevent: the
 /// `struct evbuffer_cb_entry *` that `evbuffer_add_cb()` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -295,7 +319,7 @@ pub struct Evbuffer {
 struct UserCallbacks {
     /// Newest first. libevent: `callbacks` (a `LIST` of `struct evbuffer_cb_entry`, inserted at
     /// its head).
-    list: Vec<(CbHandle, BufferCallback)>,
+    list: Vec<(CbHandle, EvbufferCbFlags, BufferCallback)>,
     /// The handle the next [`Evbuffer::add_cb`] returns.
     next: u64,
 }
@@ -552,7 +576,8 @@ impl Evbuffer {
         let user = self.callbacks.get_or_insert_default();
         let handle = CbHandle(user.next);
         user.next += 1;
-        user.list.insert(0, (handle, Box::new(cb)));
+        user.list
+            .insert(0, (handle, EvbufferCbFlags::ENABLED, Box::new(cb)));
         handle
     }
 
@@ -563,7 +588,7 @@ impl Evbuffer {
         let list = &mut self.callbacks.as_mut().ok_or_else(not_there)?.list;
         let at = list
             .iter()
-            .position(|(h, _)| *h == handle)
+            .position(|(h, _, _)| *h == handle)
             .ok_or_else(not_there)?;
         drop(list.remove(at));
         Ok(())
@@ -608,8 +633,10 @@ impl Evbuffer {
         let mut cbs = self.callbacks.take();
         let me = &*self;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            for (_, cb) in cbs.iter_mut().flat_map(|user| user.list.iter_mut()) {
-                cb(me, &info);
+            for (_, flags, cb) in cbs.iter_mut().flat_map(|user| user.list.iter_mut()) {
+                if flags.contains(EvbufferCbFlags::ENABLED) {
+                    cb(me, &info);
+                }
             }
         }));
         self.callbacks = cbs;
@@ -1000,6 +1027,210 @@ fn bytes_readable_on_socket(fd: RawFd) -> libc::c_int {
     ) {
         Ok(_) => n,
         Err(_) => -1,
+    }
+}
+
+/// The rest of buffer.h: the first chain's length, room made ahead, copies from a position,
+/// moves between buffers, and callback flags.
+impl Evbuffer {
+    /// How many bytes the first chain holds: the most [`Evbuffer::pullup`] can return without
+    /// moving a byte. libevent: `evbuffer_get_contiguous_space()`.
+    pub fn get_contiguous_space(&self) -> usize {
+        self.chains.front().map_or(0, |c| c.off)
+    }
+
+    /// Makes room for `datlen` more bytes in one chain, so the next `add` of that many copies
+    /// once: the last chain with data if it has the room (or gets it by moving its bytes to its
+    /// front, when that is cheap), or a copy of that chain grown to fit (when it would otherwise
+    /// waste an eighth of itself and holds at most 4096 bytes), or the next chain if it has the
+    /// room, or else a new chain. libevent: `evbuffer_expand()` → `evbuffer_expand_singlechain()`.
+    pub fn expand(&mut self, datlen: usize) {
+        let mut at = self.last_with_data;
+        if at < self.chains.len() && self.chains[at].space_len() == 0 {
+            at += 1;
+        }
+        let Some(chain) = self.chains.get_mut(at) else {
+            return self.chain_insert(Chain::new(datlen));
+        };
+        if chain.space_len() >= datlen {
+            return;
+        }
+        if chain.off == 0 {
+            return self.chain_insert(Chain::new(datlen));
+        }
+        if chain.should_realign(datlen) {
+            return chain.align();
+        }
+        if chain.space_len() < chain.buffer.len() / 8
+            || chain.off > MAX_TO_COPY_IN_EXPAND
+            || datlen >= usize::MAX / 2 - chain.off
+        {
+            if self
+                .chains
+                .get(at + 1)
+                .is_some_and(|next| next.space_len() >= datlen)
+            {
+                return;
+            }
+            return self.chain_insert(Chain::new(datlen));
+        }
+        let mut grown = Chain::new(chain.off + datlen);
+        grown.append_exact(chain.data());
+        self.chains[at] = grown;
+    }
+
+    /// Appends the slices' bytes, one after the other, after making room for all of them (in at
+    /// most two chains); returns how many bytes. libevent: `evbuffer_add_iovec()`.
+    pub fn add_iovec(&mut self, vecs: &[std::io::IoSlice<'_>]) -> usize {
+        let total = vecs.iter().map(|v| v.len()).sum();
+        self.expand_fast(total, 2);
+        for v in vecs {
+            self.add(v);
+        }
+        total
+    }
+
+    /// A position `position` bytes from the start (`Set`) or from `pos` on (`Add`); an error
+    /// if it would be past the end (the end itself, `len()`, is a position: where the next byte
+    /// added goes). Positions are byte offsets (`usize`) where libevent has `struct evbuffer_ptr`.
+    /// libevent: `evbuffer_ptr_set()`.
+    pub fn ptr_set(&self, pos: usize, position: usize, how: PtrHow) -> Result<usize> {
+        let target = match how {
+            PtrHow::Set => Some(position),
+            PtrHow::Add => pos.checked_add(position),
+        };
+        match target {
+            Some(at) if at <= self.total_len => Ok(at),
+            _ => Err(Error::Invalid(format!(
+                "evbuffer_ptr_set: {how:?} {position} from {pos} is past the buffer's end ({} \
+                 bytes): a position is at most the buffer's length",
+                self.total_len
+            ))),
+        }
+    }
+
+    /// Copies up to `out.len()` bytes from position `pos` on into `out`, without removing them;
+    /// returns how many (fewer when the buffer ends first). An error if `pos` is past the end.
+    /// libevent: `evbuffer_copyout_from()`.
+    pub fn copyout_from(&self, pos: usize, out: &mut [u8]) -> Result<usize> {
+        self.ptr_set(0, pos, PtrHow::Set)?;
+        let want = out.len().min(self.total_len - pos);
+        let mut skip = pos;
+        let mut done = 0;
+        for chain in &self.chains {
+            if done == want {
+                break;
+            }
+            let data = chain.data();
+            if skip >= data.len() {
+                skip -= data.len();
+                continue;
+            }
+            let n = (data.len() - skip).min(want - done);
+            out[done..done + n].copy_from_slice(&data[skip..skip + n]);
+            skip = 0;
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// Moves up to `datlen` bytes from the front of `self` to the end of `dst`; returns how
+    /// many. All of it: as [`Evbuffer::add_buffer`]. Else the whole chains the count covers change
+    /// hands without a copy, and the rest of it is copied out of the next chain. libevent:
+    /// `evbuffer_remove_buffer()`.
+    pub fn remove_buffer(&mut self, dst: &mut Evbuffer, datlen: usize) -> usize {
+        if datlen == 0 {
+            return 0;
+        }
+        if datlen >= self.total_len {
+            let n = self.total_len;
+            dst.add_buffer(self);
+            return n;
+        }
+        let (src_cb, cb) = (self.cb_mark(), dst.cb_mark());
+        let (mut left, mut whole) = (datlen, 0);
+        while self.chains[whole].off <= left {
+            left -= self.chains[whole].off;
+            whole += 1;
+        }
+        if whole > 0 {
+            let moved = datlen - left;
+            let at = dst.free_trailing_empty_chains();
+            dst.chains.extend(self.chains.drain(..whole));
+            // advance_last_with_data: the last of the moved chains that holds bytes.
+            dst.last_with_data = (at..dst.chains.len())
+                .rev()
+                .find(|&i| dst.chains[i].off > 0)
+                .unwrap_or(dst.last_with_data);
+            self.last_with_data -= whole;
+            dst.total_len += moved;
+            dst.n_add_for_cb += moved;
+        }
+        let first = &mut self.chains[0];
+        // The copy's own callback run is left out: libevent's inner `evbuffer_add` runs them
+        // with everything moved so far and clears the counts, so they run once in all.
+        let callbacks = dst.callbacks.take();
+        dst.add(&first.data()[..left]);
+        dst.callbacks = callbacks;
+        first.misalign += left;
+        first.off -= left;
+        self.total_len -= datlen;
+        self.n_del_for_cb += datlen;
+        dst.invoke_callbacks(cb);
+        self.invoke_callbacks(src_cb);
+        datlen
+    }
+
+    /// Moves every byte of `src` to the front of `self`, whole chains, no byte copied; `src` is
+    /// left without chains. libevent: `evbuffer_prepend_buffer()` (`COPY_CHAIN` into an empty
+    /// buffer, else `PREPEND_CHAIN`).
+    pub fn prepend_buffer(&mut self, src: &mut Evbuffer) {
+        let in_total_len = src.total_len;
+        if in_total_len == 0 {
+            return;
+        }
+        let (src_cb, cb) = (src.cb_mark(), self.cb_mark());
+        if self.total_len == 0 {
+            self.chains.clear();
+            std::mem::swap(&mut self.chains, &mut src.chains);
+            self.last_with_data = src.last_with_data;
+        } else {
+            self.last_with_data += src.chains.len();
+            for chain in src.chains.drain(..).rev() {
+                self.chains.push_front(chain);
+            }
+        }
+        self.total_len += in_total_len;
+        src.last_with_data = 0;
+        src.total_len = 0;
+        src.n_del_for_cb += in_total_len;
+        self.n_add_for_cb += in_total_len;
+        src.invoke_callbacks(src_cb);
+        self.invoke_callbacks(cb);
+    }
+
+    /// Sets `flags` on a callback added by [`Evbuffer::add_cb`]; an error if it is not there.
+    /// libevent: `evbuffer_cb_set_flags()`.
+    pub fn cb_set_flags(&mut self, handle: CbHandle, flags: EvbufferCbFlags) -> Result<()> {
+        *self.cb_flags(handle, "evbuffer_cb_set_flags")? |= flags;
+        Ok(())
+    }
+
+    /// Clears `flags` on a callback: without [`EvbufferCbFlags::ENABLED`] it stays, but is
+    /// skipped. An error if it is not there. libevent: `evbuffer_cb_clear_flags()`.
+    pub fn cb_clear_flags(&mut self, handle: CbHandle, flags: EvbufferCbFlags) -> Result<()> {
+        *self.cb_flags(handle, "evbuffer_cb_clear_flags")? -= flags;
+        Ok(())
+    }
+
+    /// The flags of the callback `handle` names, or an error naming `call`.
+    fn cb_flags(&mut self, handle: CbHandle, call: &str) -> Result<&mut EvbufferCbFlags> {
+        self.callbacks
+            .iter_mut()
+            .flat_map(|user| user.list.iter_mut())
+            .find(|(h, _, _)| *h == handle)
+            .map(|(_, flags, _)| flags)
+            .ok_or_else(|| Error::Invalid(format!("{call}: no callback {handle:?}")))
     }
 }
 
@@ -1539,5 +1770,170 @@ mod tests {
                 n_deleted: 3
             }
         );
+    }
+
+    /// buffer.c:evbuffer_get_contiguous_space is the first chain's `off`, 0 without chains.
+    #[test]
+    fn contiguous_space_is_the_first_chains_length() {
+        let mut buf = Evbuffer::new();
+        assert_eq!(buf.get_contiguous_space(), 0);
+        buf.add(&[1; 976]);
+        buf.add(&[2; 100]);
+        assert_eq!(buf.chains().len(), 2);
+        assert_eq!(buf.get_contiguous_space(), 976);
+        buf.drain(10);
+        assert_eq!(buf.get_contiguous_space(), 966);
+        buf.pullup(None);
+        assert_eq!(buf.get_contiguous_space(), 1066);
+    }
+
+    /// buffer.c:evbuffer_expand_singlechain: room in the last chain is enough; a small chain
+    /// wasting an eighth is copied into a bigger one; a full chain gets a new one after it.
+    #[test]
+    fn expand_makes_one_chain_with_the_room() {
+        let mut buf = Evbuffer::new();
+        buf.expand(100);
+        assert_eq!(buf.chains(), [info(976, 0, 0)]);
+        buf.add(&[7; 500]);
+        buf.expand(400);
+        assert_eq!(
+            buf.chains(),
+            [info(976, 0, 500)],
+            "476 bytes of room: nothing to do"
+        );
+        buf.expand(1000);
+        // 476 left of 976 is more than an eighth: the chain is copied into one for 1500 bytes.
+        assert_eq!(buf.chains(), [info(2000, 0, 500)]);
+        assert_eq!(buf.to_vec(), [7; 500]);
+        buf.add(&[8; 1500]);
+        buf.expand(10);
+        assert_eq!(buf.chains(), [info(2000, 0, 2000), info(976, 0, 0)]);
+        let before = buf.chains();
+        buf.add(&[9; 10]);
+        assert_eq!(
+            buf.chains().len(),
+            before.len(),
+            "the add used the room made"
+        );
+    }
+
+    /// buffer.c:evbuffer_add_iovec: every slice's bytes, in order, and their total.
+    #[test]
+    fn add_iovec_appends_every_slice_in_order() {
+        let mut buf = Evbuffer::new();
+        buf.add(b"<");
+        let (a, b) = (vec![b'a'; 700], vec![b'b'; 700]);
+        let n = buf.add_iovec(&[std::io::IoSlice::new(&a), std::io::IoSlice::new(&b)]);
+        assert_eq!(n, 1400);
+        let mut want = b"<".to_vec();
+        want.extend(&a);
+        want.extend(&b);
+        assert_eq!(buf.to_vec(), want);
+        assert!(buf.chains().len() <= 2, "{:?}", buf.chains());
+    }
+
+    /// buffer.c:evbuffer_ptr_set and evbuffer_copyout_from: positions up to the length, bytes
+    /// across chains from a position.
+    #[test]
+    fn ptr_set_and_copyout_from() {
+        let mut buf = Evbuffer::new();
+        buf.add(&[b'x'; 976]);
+        buf.add(b"0123456789");
+        assert_eq!(buf.chains().len(), 2);
+        let pos = buf.ptr_set(0, 974, PtrHow::Set).unwrap();
+        assert_eq!(buf.ptr_set(pos, 12, PtrHow::Add).unwrap(), 986);
+        assert!(buf.ptr_set(pos, 13, PtrHow::Add).is_err());
+        assert!(buf.ptr_set(0, 987, PtrHow::Set).is_err());
+        assert!(buf.ptr_set(usize::MAX, 1, PtrHow::Add).is_err());
+        let mut out = [0; 6];
+        assert_eq!(buf.copyout_from(pos, &mut out).unwrap(), 6);
+        assert_eq!(&out, b"xx0123");
+        assert_eq!(buf.copyout_from(981, &mut out).unwrap(), 5);
+        assert_eq!(&out[..5], b"56789");
+        assert_eq!(buf.copyout_from(986, &mut out).unwrap(), 0);
+        assert!(buf.copyout_from(987, &mut out).is_err());
+        assert_eq!(buf.len(), 986, "nothing removed");
+    }
+
+    /// buffer.c:evbuffer_remove_buffer: whole chains move, the rest is copied; all of it is
+    /// add_buffer; each buffer's callbacks run once with the whole change.
+    #[test]
+    fn remove_buffer_moves_whole_chains_and_copies_the_rest() {
+        let mut src = Evbuffer::new();
+        src.add(&[1; 976]);
+        src.add(&[2; 900]);
+        assert_eq!(src.chains().len(), 2);
+        let mut dst = Evbuffer::new();
+        dst.add(b"head");
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let s = seen.clone();
+        dst.add_cb(move |_, info| s.borrow_mut().push(*info));
+        assert_eq!(src.remove_buffer(&mut dst, 0), 0);
+        assert_eq!(src.remove_buffer(&mut dst, 1000), 1000);
+        assert_eq!(src.len(), 876);
+        assert_eq!(src.chains().len(), 1, "the first chain changed hands");
+        assert_eq!(
+            src.chains()[0].misalign,
+            24,
+            "the second chain lost its front"
+        );
+        let mut want = b"head".to_vec();
+        want.extend([1; 976]);
+        want.extend([2; 24]);
+        assert_eq!(dst.to_vec(), want);
+        assert_eq!(
+            *seen.borrow(),
+            [CbInfo {
+                orig_size: 4,
+                n_added: 1000,
+                n_deleted: 0
+            }]
+        );
+        assert_eq!(src.remove_buffer(&mut dst, 5000), 876);
+        assert!(src.is_empty());
+        assert_eq!(dst.len(), 1880);
+    }
+
+    /// buffer.c:evbuffer_prepend_buffer: `src`'s chains go in front, no byte copied.
+    #[test]
+    fn prepend_buffer_puts_the_chains_in_front() {
+        let mut buf = Evbuffer::new();
+        buf.add(b" world");
+        let mut src = Evbuffer::new();
+        src.add(b"hello");
+        let src_chain = src.chains()[0];
+        buf.prepend_buffer(&mut src);
+        assert_eq!(buf.to_vec(), b"hello world");
+        assert_eq!(buf.chains()[0], src_chain);
+        assert!(src.is_empty() && src.chains().is_empty());
+        buf.add(b"!");
+        assert_eq!(
+            buf.to_vec(),
+            b"hello world!",
+            "the last chain with data is still last"
+        );
+        let mut empty = Evbuffer::new();
+        empty.prepend_buffer(&mut buf);
+        assert_eq!(empty.to_vec(), b"hello world!");
+    }
+
+    /// buffer.c:evbuffer_cb_set_flags / _clear_flags: a callback without ENABLED is skipped,
+    /// and runs again once it is set; an unknown handle is an error.
+    #[test]
+    fn cb_clear_flags_skips_the_callback_until_set_again() {
+        let mut buf = Evbuffer::new();
+        let runs = std::rc::Rc::new(std::cell::Cell::new(0));
+        let r = runs.clone();
+        let cb = buf.add_cb(move |_, _| r.set(r.get() + 1));
+        buf.add(b"a");
+        buf.cb_clear_flags(cb, EvbufferCbFlags::ENABLED).unwrap();
+        buf.add(b"b");
+        assert_eq!(runs.get(), 1);
+        buf.cb_set_flags(cb, EvbufferCbFlags::ENABLED).unwrap();
+        buf.drain(1);
+        assert_eq!(runs.get(), 2);
+        buf.remove_cb(cb).unwrap();
+        assert!(buf.cb_set_flags(cb, EvbufferCbFlags::ENABLED).is_err());
+        assert!(buf.cb_clear_flags(cb, EvbufferCbFlags::ENABLED).is_err());
     }
 }

@@ -296,6 +296,10 @@ pub(crate) struct State {
     pub(crate) write_inline: bool,
     /// [`BEV_OPT_MINIEVENT_EAGER`] was given (minievent-only).
     pub(crate) eager: bool,
+    /// The most one read callback reads. libevent: `max_single_read`.
+    pub(crate) max_single_read: usize,
+    /// The most one write callback writes. libevent: `max_single_write`.
+    pub(crate) max_single_write: usize,
 }
 
 /// The user's callbacks. libevent: `bev->readcb`, `writecb`, `errorcb` (the ctx is captured).
@@ -833,6 +837,116 @@ impl Bufferevent {
         del_read.and(del_write)
     }
     // ANCHOR_END: free
+}
+
+bitflags::bitflags! {
+    /// Options of [`Bufferevent::trigger`] and [`Bufferevent::trigger_event`].
+    /// libevent: `enum bufferevent_trigger_options`.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+    pub struct BevTrigger: u32 {
+        /// Run the callback whatever the watermarks say. libevent: `BEV_TRIG_IGNORE_WATERMARKS`.
+        const IGNORE_WATERMARKS = 0x10000;
+    }
+}
+
+/// What [`Bufferevent::flush`] is asked to do. libevent: `enum bufferevent_flush_mode`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BevFlushMode {
+    /// libevent: `BEV_NORMAL`.
+    Normal,
+    /// libevent: `BEV_FLUSH`.
+    Flush,
+    /// libevent: `BEV_FINISHED`.
+    Finished,
+}
+
+/// Running callbacks by hand, flushing, and the per-callback read and write limits.
+impl Bufferevent {
+    /// Runs the read callback (`EV_READ`) if the input holds at least the read low-water mark,
+    /// then the write callback (`EV_WRITE`) if the output is down to the write low-water mark —
+    /// both at once with `EV_READ | EV_WRITE`, whatever the marks say with
+    /// [`BevTrigger::IGNORE_WATERMARKS`]. After the read callback, a read high-water mark the
+    /// input still reaches schedules another run, as after a read. libevent:
+    /// `bufferevent_trigger()` → `bufferevent_trigger_nolock_()` (libevent's
+    /// `BEV_TRIG_DEFER_CALLBACKS` is not built: the callbacks run now).
+    pub fn trigger(&self, base: &mut Base, iotype: Ev, options: BevTrigger) -> Result<()> {
+        const CALL: &str = "bufferevent_trigger";
+        let (wm_read, wm_write, is_freed) = {
+            let st = self.0.state.borrow();
+            (st.wm_read, st.wm_write, st.freed)
+        };
+        if is_freed {
+            return Err(freed(CALL));
+        }
+        let ignore = options.contains(BevTrigger::IGNORE_WATERMARKS);
+        if iotype.contains(EV_READ) && (ignore || self.input_len(CALL)? >= wm_read.low) {
+            self.run_data_cb(base, |cbs| &mut cbs.readcb);
+            self.inbuf_wm_check(base);
+        }
+        let output_len = self.0.output.with_call(CALL, |buf| buf.len())?;
+        if iotype.contains(EV_WRITE) && (ignore || output_len <= wm_write.low) {
+            self.run_data_cb(base, |cbs| &mut cbs.writecb);
+        }
+        Ok(())
+    }
+
+    /// Runs the event callback with `what`, now. libevent: `bufferevent_trigger_event()` →
+    /// `bufferevent_run_eventcb_()` (no option changes anything here: see [`Self::trigger`]).
+    pub fn trigger_event(
+        &self,
+        base: &mut Base,
+        what: BevEvent,
+        _options: BevTrigger,
+    ) -> Result<()> {
+        if self.is_freed() {
+            return Err(freed("bufferevent_trigger_event"));
+        }
+        self.run_eventcb(base, what);
+        Ok(())
+    }
+
+    /// Asks the bufferevent to push out or pull in what it can. A socket bufferevent has
+    /// nothing to flush (its buffers are written and read by its events): it returns 0, the
+    /// count of bytes flushed, and changes nothing. libevent: `bufferevent_flush()` →
+    /// `be_socket_flush()`.
+    pub fn flush(&self, _iotype: Ev, _mode: BevFlushMode) -> Result<usize> {
+        if self.is_freed() {
+            return Err(freed("bufferevent_flush"));
+        }
+        Ok(0)
+    }
+
+    /// Sets the most one read callback reads from the socket; 0 (or more than `isize::MAX`)
+    /// restores [`MAX_SINGLE_READ_DEFAULT`]. libevent: `bufferevent_set_max_single_read()`.
+    pub fn set_max_single_read(&self, size: usize) {
+        self.0.state.borrow_mut().max_single_read = single_limit(size, MAX_SINGLE_READ_DEFAULT);
+    }
+
+    /// Sets the most one write callback writes to the socket; 0 (or more than `isize::MAX`)
+    /// restores [`MAX_SINGLE_WRITE_DEFAULT`]. libevent: `bufferevent_set_max_single_write()`.
+    pub fn set_max_single_write(&self, size: usize) {
+        self.0.state.borrow_mut().max_single_write = single_limit(size, MAX_SINGLE_WRITE_DEFAULT);
+    }
+
+    /// The most one read callback reads. libevent: `bufferevent_get_max_single_read()`.
+    pub fn get_max_single_read(&self) -> usize {
+        self.0.state.borrow().max_single_read
+    }
+
+    /// The most one write callback writes. libevent: `bufferevent_get_max_single_write()`.
+    pub fn get_max_single_write(&self) -> usize {
+        self.0.state.borrow().max_single_write
+    }
+}
+
+/// `size`, or `default` for 0 or a size no `ssize_t` holds. libevent: the test in
+/// `bufferevent_set_max_single_read()` / `_write()`.
+fn single_limit(size: usize, default: usize) -> usize {
+    if size == 0 || size > isize::MAX as usize {
+        default
+    } else {
+        size
+    }
 }
 
 #[cfg(test)]
@@ -1488,5 +1602,116 @@ mod tests {
         );
         bev.free(&mut base).expect("free");
         let _ = crate::sys::close_own(peer);
+    }
+
+    /// bufferevent_ratelim.c:bufferevent_set_max_single_read / _write: one callback reads and
+    /// writes at most that much; 0 restores the default.
+    #[test]
+    fn max_single_read_and_write_cap_one_callback() {
+        let (mut base, bev, peer) = setup();
+        assert_eq!(bev.get_max_single_read(), MAX_SINGLE_READ_DEFAULT);
+        bev.set_max_single_read(5);
+        bev.set_max_single_write(3);
+        assert_eq!(
+            (bev.get_max_single_read(), bev.get_max_single_write()),
+            (5, 3)
+        );
+        bev.enable(&mut base, EV_READ).expect("enable");
+        write(peer, b"0123456789abcdef").expect("write");
+        base.run(LoopFlags::ONCE).expect("loop");
+        assert_eq!(bev.with_input(|b| b.to_vec()).expect("input"), b"01234");
+        bev.write(&mut base, b"abcdef").expect("write");
+        bev.disable(&mut base, EV_READ).expect("disable");
+        base.run(LoopFlags::ONCE).expect("loop");
+        assert_eq!(drain_peer(peer), b"abc");
+        bev.set_max_single_read(0);
+        bev.set_max_single_write(0);
+        assert_eq!(bev.get_max_single_read(), MAX_SINGLE_READ_DEFAULT);
+        assert_eq!(bev.get_max_single_write(), MAX_SINGLE_WRITE_DEFAULT);
+        bev.free(&mut base).expect("free");
+        let _ = crate::sys::close_own(peer);
+    }
+
+    /// bufferevent-internal.h:bufferevent_trigger_nolock_: the read callback runs when the input
+    /// reaches the read low-water mark, the write callback when the output is down to the write
+    /// one, either whatever the marks say with IGNORE_WATERMARKS.
+    #[test]
+    fn trigger_runs_the_callbacks_the_watermarks_allow() {
+        let (mut base, bev, peer) = setup();
+        let runs = Rc::new(RefCell::new(Vec::new()));
+        let (r, w) = (runs.clone(), runs.clone());
+        bev.setcb(
+            Some(Box::new(move |_, _| r.borrow_mut().push("read"))),
+            Some(Box::new(move |_, _| w.borrow_mut().push("write"))),
+            None,
+        );
+        bev.trigger(&mut base, EV_READ | EV_WRITE, BevTrigger::empty())
+            .expect("trigger");
+        assert_eq!(*runs.borrow(), ["read", "write"], "0 >= 0 and 0 <= 0");
+        runs.borrow_mut().clear();
+        bev.setwatermark(&mut base, EV_READ, 4, 0).expect("wm");
+        bev.with_output(|out| out.add(b"queued")).expect("output");
+        bev.trigger(&mut base, EV_READ | EV_WRITE, BevTrigger::empty())
+            .expect("trigger");
+        assert!(runs.borrow().is_empty(), "{:?}", runs.borrow());
+        bev.trigger(&mut base, EV_READ, BevTrigger::IGNORE_WATERMARKS)
+            .expect("trigger");
+        bev.trigger(&mut base, EV_WRITE, BevTrigger::IGNORE_WATERMARKS)
+            .expect("trigger");
+        assert_eq!(*runs.borrow(), ["read", "write"]);
+        bev.free(&mut base).expect("free");
+        assert!(
+            bev.trigger(&mut base, EV_READ, BevTrigger::empty())
+                .is_err()
+        );
+        let _ = crate::sys::close_own(peer);
+    }
+
+    /// bufferevent.c:bufferevent_trigger_event runs the event callback with what it is given;
+    /// bufferevent_sock.c:be_socket_flush has nothing to do: 0, the output untouched.
+    #[test]
+    fn trigger_event_runs_the_event_callback_and_flush_does_nothing() {
+        let (mut base, bev, peer) = setup();
+        let seen = Rc::new(Cell::new(BevEvent::empty()));
+        let s = seen.clone();
+        bev.setcb(None, None, Some(Box::new(move |_, _, what| s.set(what))));
+        bev.trigger_event(
+            &mut base,
+            BEV_EVENT_EOF | BEV_EVENT_READING,
+            BevTrigger::empty(),
+        )
+        .expect("trigger_event");
+        assert_eq!(seen.get(), BEV_EVENT_EOF | BEV_EVENT_READING);
+        bev.write(&mut base, b"pending").expect("write");
+        assert_eq!(bev.flush(EV_WRITE, BevFlushMode::Flush).expect("flush"), 0);
+        assert_eq!(bev.with_output(|b| b.len()).expect("output"), 7);
+        bev.free(&mut base).expect("free");
+        assert!(bev.flush(EV_WRITE, BevFlushMode::Finished).is_err());
+        assert!(
+            bev.trigger_event(&mut base, BEV_EVENT_EOF, BevTrigger::empty())
+                .is_err()
+        );
+        let _ = crate::sys::close_own(peer);
+    }
+
+    /// bufferevent_sock.c:bufferevent_priority_set gives both events the priority; out of range
+    /// is refused.
+    #[test]
+    fn priority_set_gives_both_events_the_priority() {
+        let mut base = Base::new().expect("base");
+        base.priority_init(3).expect("priorities");
+        let [a, b] = socketpair().expect("socketpair");
+        let bev = Bufferevent::socket_new(&mut base, a, BEV_OPT_NONE).expect("bev");
+        assert_eq!(bev.get_priority(&base).expect("priority"), 1);
+        bev.priority_set(&mut base, 0).expect("priority_set");
+        assert_eq!(bev.get_priority(&base).expect("priority"), 0);
+        assert_eq!(base.event_get_priority(bev.ev_write()).expect("ev"), 0);
+        assert!(bev.priority_set(&mut base, 3).is_err());
+        assert_eq!(bev.get_priority(&base).expect("priority"), 0);
+        bev.free(&mut base).expect("free");
+        assert!(bev.priority_set(&mut base, 1).is_err());
+        for fd in [a, b] {
+            let _ = crate::sys::close_own(fd);
+        }
     }
 }

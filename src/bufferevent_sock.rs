@@ -104,6 +104,8 @@ impl Bufferevent {
                 freed: false,
                 write_inline: false,
                 eager: options.contains(BEV_OPT_MINIEVENT_EAGER),
+                max_single_read: MAX_SINGLE_READ_DEFAULT,
+                max_single_write: MAX_SINGLE_WRITE_DEFAULT,
             }),
         }));
         // Each event's callback holds the bufferevent (until `free` frees the events).
@@ -245,10 +247,9 @@ impl Bufferevent {
     /// the stack (the fd stays readable, so the read is tried again on the next pass).
     fn read_input(&self, base: &mut Base) -> Result<()> {
         const CALL: &str = "bufferevent_readcb";
-        let mut howmuch = MAX_SINGLE_READ_DEFAULT;
-        let (high, suspended) = {
+        let (mut howmuch, high, suspended) = {
             let st = self.0.state.borrow();
-            (st.wm_read.high, st.read_suspended != 0)
+            (st.max_single_read, st.wm_read.high, st.read_suspended != 0)
         };
         if high != 0 {
             let len = self.0.input.with_call(CALL, |buf| buf.len())?;
@@ -425,11 +426,10 @@ impl Bufferevent {
     fn write_output(&self, base: &mut Base, connected: bool) -> Result<()> {
         const CALL: &str = "bufferevent_writecb";
         let output = &self.0.output;
+        let atmost = self.0.state.borrow().max_single_write;
         let mut wrote = 0;
         if output.with_call(CALL, |buf| buf.len())? > 0 {
-            let res = output.with_call(CALL, |buf| {
-                buf.write_to_fd(self.0.fd, Some(MAX_SINGLE_WRITE_DEFAULT))
-            })?;
+            let res = output.with_call(CALL, |buf| buf.write_to_fd(self.0.fd, Some(atmost)))?;
             let what = match res {
                 Ok(0) => BEV_EVENT_WRITING | BEV_EVENT_EOF,
                 Ok(n) => {
@@ -475,6 +475,27 @@ impl Bufferevent {
         drop(self.0.owned.take());
     }
     // ANCHOR_END: be_socket_destruct
+
+    /// Gives the read and write events priority `pri` (0 runs first); refused while one of them
+    /// is active or when `pri` is not below the base's number of priorities (an active write
+    /// event is found after the read event got its new priority, as in libevent). The re-run that a read high-water mark schedules (a one-shot event here,
+    /// libevent's deferred callback) keeps the base's middle priority. libevent:
+    /// `bufferevent_priority_set()`.
+    pub fn priority_set(&self, base: &mut Base, pri: usize) -> Result<()> {
+        if self.is_freed() {
+            return Err(Error::Invalid(
+                "bufferevent_priority_set: the bufferevent was freed (bufferevent_free)".into(),
+            ));
+        }
+        base.event_priority_set(self.ev_read(), pri)?;
+        base.event_priority_set(self.ev_write(), pri)?;
+        Ok(())
+    }
+
+    /// The read event's priority. libevent: `bufferevent_get_priority()`.
+    pub fn get_priority(&self, base: &Base) -> Result<usize> {
+        base.event_get_priority(self.ev_read())
+    }
 }
 
 /// [`BEV_OPT_MINIEVENT_EAGER`]: while it lives, the read callback is running and bytes it adds

@@ -97,6 +97,14 @@ pub struct EventId {
     pub(crate) base: u32,
 }
 
+/// `event#3.0`: the slot and its generation, what [`Base::dump_events`] prints where libevent
+/// prints the event's address.
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "event#{}.{}", self.index, self.generation)
+    }
+}
+
 /// A callback: `(base, fd, what fired, the event itself)`.
 /// libevent: `void (*)(evutil_socket_t fd, short what, void *arg)`, with the base reachable through the
 /// arg and the event through `event_self_cbarg()`.
@@ -460,7 +468,7 @@ impl Base {
             ev.pncalls = false;
         }
         ev.list.active = true;
-        let pri = usize::from(ev.pri);
+        let (pri, internal) = (usize::from(ev.pri), ev.internal);
         let tail = self.activequeues[pri].tail;
         let ev = self.event_at(id.index);
         ev.active_prev = tail;
@@ -476,7 +484,7 @@ impl Base {
             self.event_at(tail).active_next = id.index;
         }
         self.activequeues[pri].tail = id.index;
-        self.event_count_active += 1;
+        self.count_active(internal, true);
     }
     // ANCHOR_END: activate
 
@@ -486,6 +494,7 @@ impl Base {
         let ev = self.live(id);
         ev.list.active = false;
         let (pri, prev, next) = (usize::from(ev.pri), ev.active_prev, ev.active_next);
+        let internal = ev.internal;
         if prev == NIL {
             self.activequeues[pri].head = next;
         } else {
@@ -496,7 +505,33 @@ impl Base {
         } else {
             self.event_at(next).active_prev = prev;
         }
-        self.event_count_active -= 1;
+        self.count_active(internal, false);
+    }
+
+    /// Counts an event onto (`on`) or off an active queue, and keeps the highs that
+    /// [`Base::get_max_events`] reports. libevent: the counting lines of
+    /// `event_queue_insert_active()` / `event_queue_remove_active()`.
+    fn count_active(&mut self, internal: bool, on: bool) {
+        if on {
+            self.event_count_active += 1;
+            self.event_count_active_max = self.event_count_active_max.max(self.event_count_active);
+            if !internal {
+                self.event_count_active_user += 1;
+                self.note_event_count_max();
+            }
+        } else {
+            self.event_count_active -= 1;
+            if !internal {
+                self.event_count_active_user -= 1;
+            }
+        }
+    }
+
+    /// Raises the high of libevent's `event_count` (added, timeouts and active events, the base's
+    /// own left out). libevent: `MAX_EVENT_COUNT(base->event_count_max, base->event_count)`.
+    fn note_event_count_max(&mut self) {
+        let count = self.event_count + self.event_count_active_user;
+        self.event_count_max = self.event_count_max.max(count);
     }
 
     /// The oldest active event of priority `pri`: the next to run. libevent:
@@ -506,6 +541,16 @@ impl Base {
         (head != NIL).then(|| EventId {
             index: head,
             generation: self.events[head as usize].generation,
+            base: self.id,
+        })
+    }
+
+    /// The event after `id` on its active queue. libevent: `TAILQ_NEXT(evcb, evcb_active_next)`.
+    pub(crate) fn active_next(&self, id: EventId) -> Option<EventId> {
+        let next = self.events[id.index as usize].event.as_ref()?.active_next;
+        (next != NIL).then(|| EventId {
+            index: next,
+            generation: self.events[next as usize].generation,
             base: self.id,
         })
     }
@@ -553,6 +598,7 @@ impl Base {
     pub(crate) fn incr_event_count(&mut self, id: EventId) {
         if !self.ev(id).expect("counting an event that exists").internal {
             self.event_count += 1;
+            self.note_event_count_max();
         }
     }
 
@@ -633,6 +679,11 @@ impl Base {
         Ok(())
     }
 
+    /// The event's priority: the index of its active queue. libevent: `event_get_priority()`.
+    pub fn event_get_priority(&self, id: EventId) -> Result<usize> {
+        Ok(usize::from(self.ev(id)?.pri))
+    }
+
     /// The event's fd. libevent: `event_get_fd()`.
     pub fn event_get_fd(&self, id: EventId) -> Result<RawFd> {
         Ok(self.ev(id)?.fd)
@@ -642,6 +693,19 @@ impl Base {
     pub fn event_get_events(&self, id: EventId) -> Result<Ev> {
         Ok(self.ev(id)?.events)
     }
+}
+
+/// The version of libevent that minievent follows (minievent reports it, not a version of its
+/// own). libevent: `event_get_version()`, `LIBEVENT_VERSION`.
+pub fn get_version() -> &'static str {
+    "2.1.12-stable"
+}
+
+/// [`get_version`] as a number, `0xMMmmpp00` (major, minor, patch, then 00 for a release): the
+/// same value libevent 2.1.12 returns. libevent: `event_get_version_number()`,
+/// `LIBEVENT_VERSION_NUMBER`.
+pub fn get_version_number() -> u32 {
+    0x0201_0c00
 }
 
 /// libevent keeps times in a `timeval`: microseconds. Truncating the same way keeps the heap's order

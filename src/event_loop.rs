@@ -75,6 +75,7 @@ impl Base {
                 self.running_loop = false;
                 self.tv_cache = None;
                 self.event_running_priority = None;
+                self.current_event = None;
             }
             panic::resume_unwind(payload)
         })
@@ -283,14 +284,19 @@ impl Base {
 
     // ANCHOR: run_callback
     /// Calls the event's callback with `&mut Base`; an EV_PERSIST event with a timeout is re-armed
-    /// first. libevent: the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases.
+    /// first; meanwhile the event is the base's running event. libevent: the `base->current_event`
+    /// lines and the `EV_CLOSURE_EVENT` / `event_persist_closure()` cases of
+    /// `event_process_active_single_queue()`.
     pub(crate) fn run_callback(&mut self, id: EventId) {
+        self.current_event = Some(id);
         let ev = self.live(id);
         let (fd, res, io_timeout, deadline) = (ev.fd, ev.res, ev.io_timeout, ev.deadline);
         let common = ev.common.is_some();
         let persist = ev.events.contains(EV_PERSIST);
         if ev.events.contains(EV_SIGNAL) {
-            return self.event_signal_closure(id);
+            self.event_signal_closure(id);
+            self.current_event = None;
+            return;
         }
         let mut callback = ev.callback.take().expect("a callback is not running twice");
         // A zero io_timeout is no timeout: libevent tests `ev_io_timeout.tv_sec || .tv_usec`.
@@ -329,6 +335,7 @@ impl Base {
         if let Ok(ev) = self.ev_mut(id) {
             ev.callback.get_or_insert(callback);
         }
+        self.current_event = None;
         if let Err(payload) = outcome {
             panic::resume_unwind(payload);
         }

@@ -65,6 +65,17 @@
 //! | `evconnlistener_enable`, `evconnlistener_disable`, `evconnlistener_set_error_cb`, `evconnlistener_get_fd`, `evconnlistener_get_base`, `listener_read_cb` | [`Listener::enable`], [`Listener::disable`], [`Listener::set_error_cb`], [`Listener::get_fd`], [`Listener::belongs_to`], `Listener::listener_read_cb` | listener.rs |
 //! | `LEV_OPT_*` | [`LevOpt`], [`LEV_OPT_CLOSE_ON_FREE`] … | listener.rs |
 //! | `BEV_EVENT_*`, `BEV_OPT_CLOSE_ON_FREE` | [`BevEvent`], [`BEV_EVENT_EOF`] …, [`BEV_OPT_CLOSE_ON_FREE`] | bufferevent.rs |
+//! | `event_get_supported_methods`, `event_get_version`, `event_get_version_number` | [`backend::supported_methods`], [`event::get_version`], [`event::get_version_number`] | backend/mod.rs, event.rs |
+//! | `event_base_get_num_events`, `event_base_get_max_events`, `EVENT_BASE_COUNT_*` | [`Base::get_num_events`], [`Base::get_max_events`], [`base::EventBaseCount`] | base.rs |
+//! | `event_gettime_monotonic`, `event_base_get_running_event`, `event_get_priority` | [`Base::gettime_monotonic`], [`Base::get_running_event`], [`Base::event_get_priority`] | base.rs, event.rs |
+//! | `event_base_active_by_fd`, `event_base_foreach_event`, `event_base_dump_events` | [`Base::active_by_fd`], [`Base::foreach_event`], [`Base::dump_events`] | base.rs |
+//! | `event_set_log_callback`, `EVENT_LOG_*` | [`log::set_log_callback`], [`log::Severity`] | log.rs |
+//! | `evbuffer_get_contiguous_space`, `evbuffer_expand`, `evbuffer_add_iovec`, `evbuffer_ptr_set`, `evbuffer_copyout_from` | [`Evbuffer::get_contiguous_space`], [`Evbuffer::expand`], [`Evbuffer::add_iovec`], [`Evbuffer::ptr_set`], [`Evbuffer::copyout_from`] | buffer.rs |
+//! | `evbuffer_remove_buffer`, `evbuffer_prepend_buffer`, `evbuffer_cb_set_flags`, `evbuffer_cb_clear_flags` | [`Evbuffer::remove_buffer`], [`Evbuffer::prepend_buffer`], [`Evbuffer::cb_set_flags`], [`Evbuffer::cb_clear_flags`] | buffer.rs |
+//! | `bufferevent_priority_set`, `bufferevent_get_priority` | [`Bufferevent::priority_set`], [`Bufferevent::get_priority`] | bufferevent_sock.rs |
+//! | `bufferevent_trigger`, `bufferevent_trigger_event`, `bufferevent_flush` | [`Bufferevent::trigger`], [`Bufferevent::trigger_event`], [`Bufferevent::flush`] | bufferevent.rs |
+//! | `bufferevent_set_max_single_read`, `_write`, `bufferevent_get_max_single_read`, `_write` | [`Bufferevent::set_max_single_read`], [`Bufferevent::set_max_single_write`], [`Bufferevent::get_max_single_read`], [`Bufferevent::get_max_single_write`] | bufferevent.rs |
+//! | `evconnlistener_set_cb` | [`Listener::set_cb`] | listener.rs |
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 compile_error!(

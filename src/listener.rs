@@ -109,6 +109,9 @@ struct State {
     freed: bool,
     /// libevent: `lev->cb`.
     cb: Option<ListenerCallback>,
+    /// A callback is set (`cb` is taken out while it runs, so it cannot tell). libevent:
+    /// `lev->cb != NULL`.
+    has_cb: bool,
     /// libevent: `lev->errorcb`.
     errorcb: Option<ListenerErrorCallback>,
     /// Bumped by `set_error_cb` and `free`, so a running callback is not put back over a change.
@@ -273,6 +276,7 @@ impl Listener {
                 enabled: false,
                 freed: false,
                 cb: Some(Box::new(cb)),
+                has_cb: true,
                 errorcb: None,
                 generation: 0,
             }),
@@ -465,17 +469,47 @@ impl Listener {
         *self.0.event.get().expect("set by Listener::new")
     }
 
-    /// Starts accepting: `event_add` of the listener's event (`epoll_ctl` ADD). libevent:
-    /// `evconnlistener_enable()` → `event_listener_enable()`.
+    /// Starts accepting: `event_add` of the listener's event (`epoll_ctl` ADD) — once it has a
+    /// callback: without one (see [`set_cb`](Self::set_cb)) it is only marked enabled.
+    /// libevent: `evconnlistener_enable()` → `event_listener_enable()`.
     pub fn enable(&self, base: &mut Base) -> Result<()> {
-        {
+        let has_cb = {
             let mut st = self.0.state.borrow_mut();
             if st.freed {
                 return Err(freed("evconnlistener_enable"));
             }
             st.enabled = true;
+            st.has_cb
+        };
+        if has_cb {
+            base.event_add(self.event(), None)
+        } else {
+            Ok(())
         }
-        base.event_add(self.event(), None)
+    }
+
+    /// Replaces the callback (`None`: none; connections that come meanwhile are accepted and
+    /// closed). An enabled listener that had none starts accepting. libevent:
+    /// `evconnlistener_set_cb()`.
+    pub fn set_cb(
+        &self,
+        base: &mut Base,
+        cb: Option<impl FnMut(&mut Base, &Listener, OwnedFd, Option<SocketAddr>) + 'static>,
+    ) -> Result<()> {
+        let (enable, old) = {
+            let mut st = self.0.state.borrow_mut();
+            if st.freed {
+                return Err(freed("evconnlistener_set_cb"));
+            }
+            let enable = st.enabled && !st.has_cb;
+            st.has_cb = cb.is_some();
+            st.generation += 1;
+            let new = cb.map(|cb| Box::new(cb) as ListenerCallback);
+            (enable, std::mem::replace(&mut st.cb, new))
+        };
+        // Dropped once the state is no longer borrowed: its captures may hold the listener.
+        drop(old);
+        if enable { self.enable(base) } else { Ok(()) }
     }
 
     /// Stops accepting: `event_del` (`epoll_ctl` DEL); connections wait in the listen queue.

@@ -91,6 +91,13 @@ impl fmt::Debug for EventOp {
 pub const PREFERENCE: &[EventOp] = &[epoll::EPOLLOPS, poll::POLLOPS, select::SELECTOPS];
 // ANCHOR_END: preference
 
+/// The names of the backends minievent has, in preference order: `["epoll", "poll", "select"]`.
+/// Like libevent's, the list is what was built in, whether or not `EVENT_NO*` or a config
+/// avoids one. libevent: `event_get_supported_methods()`.
+pub fn supported_methods() -> Vec<&'static str> {
+    PREFERENCE.iter().map(|op| op.name).collect()
+}
+
 // ANCHOR: timeout_msec
 /// Milliseconds for a kernel timeout, rounded *up*, as libevent's `evutil_tv_to_msec_()` does
 /// (a timeval has microseconds: `sec * 1000 + (usec + 999) / 1000`), so a wait never ends early.

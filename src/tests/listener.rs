@@ -371,3 +371,54 @@ fn a_panicking_callback_is_kept_and_the_listener_goes_on() {
         "the callback was put back and accepted the second connection"
     );
 }
+
+/// listener.c:evconnlistener_set_cb: without a callback, a connection is accepted and closed and
+/// enabling adds no event; a new callback on an enabled listener starts it, and is the one run.
+#[test]
+fn set_cb_replaces_the_callback_and_none_closes_what_comes() {
+    let mut base = Base::new().expect("base");
+    let (lev, accepted) = collecting(&mut base, LEV_OPT_CLOSE_ON_FREE);
+    lev.set_cb(
+        &mut base,
+        None::<fn(&mut Base, &Listener, OwnedFd, Option<SocketAddr>)>,
+    )
+    .expect("set_cb");
+    let clients = connect(&lev, 1);
+    base.run(LoopFlags::ONCE).expect("loop");
+    assert_eq!(accepted.borrow().len(), 0);
+    let mut byte = [0u8; 1];
+    clients[0]
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let n = std::io::Read::read(&mut &clients[0], &mut byte).expect("read");
+    assert_eq!(n, 0, "accepted and closed: the client sees EOF");
+    lev.disable(&mut base).expect("disable");
+    lev.enable(&mut base).expect("enable");
+    assert!(lev.is_enabled());
+    // No callback: enabling added no event, so the loop has nothing to wait for.
+    assert_eq!(
+        base.run(LoopFlags::NONBLOCK).expect("loop"),
+        minievent::LoopExit::NoEvents
+    );
+    let count = Rc::new(Cell::new(0));
+    let c = Rc::clone(&count);
+    lev.set_cb(
+        &mut base,
+        Some(
+            move |_: &mut Base, _: &Listener, _: OwnedFd, _: Option<SocketAddr>| c.set(c.get() + 1),
+        ),
+    )
+    .expect("set_cb");
+    let _more = connect(&lev, 2);
+    base.run(LoopFlags::ONCE).expect("loop");
+    assert_eq!(count.get(), 2);
+    assert_eq!(accepted.borrow().len(), 0, "the first callback is gone");
+    lev.free(&mut base).expect("free");
+    assert!(
+        lev.set_cb(
+            &mut base,
+            None::<fn(&mut Base, &Listener, OwnedFd, Option<SocketAddr>)>
+        )
+        .is_err()
+    );
+}
