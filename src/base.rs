@@ -304,7 +304,7 @@ impl Base {
         self.events[id.index as usize]
             .event
             .as_ref()
-            .ok_or(Error::StaleEvent { id })
+            .ok_or_else(|| Error::StaleEvent { id })
     }
 
     /// Mutable access to the event an id names.
@@ -313,7 +313,7 @@ impl Base {
         self.events[id.index as usize]
             .event
             .as_mut()
-            .ok_or(Error::StaleEvent { id })
+            .ok_or_else(|| Error::StaleEvent { id })
     }
 
     /// The id was made by this base and its slot was not reused since.
