@@ -304,7 +304,7 @@ impl Base {
         self.events[id.index as usize]
             .event
             .as_ref()
-            .ok_or_else(|| Error::StaleEvent { id })
+            .ok_or(Error::StaleEvent { id })
     }
 
     /// Mutable access to the event an id names.
@@ -313,7 +313,20 @@ impl Base {
         self.events[id.index as usize]
             .event
             .as_mut()
-            .ok_or_else(|| Error::StaleEvent { id })
+            .ok_or(Error::StaleEvent { id })
+    }
+
+    /// [`Base::ev_mut`] without an error: `None` when the id is another base's or its event was
+    /// freed. For the loop's own checks, which build no `Error` to throw away.
+    pub(crate) fn ev_mut_if_live(&mut self, id: EventId) -> Option<&mut Event> {
+        if id.base != self.id {
+            return None;
+        }
+        let slot = self.events.get_mut(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        slot.event.as_mut()
     }
 
     /// The id was made by this base and its slot was not reused since.

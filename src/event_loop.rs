@@ -332,7 +332,7 @@ impl Base {
         // first, so the event is still whole if the caller of `run` catches the panic.
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| callback(self, fd, res, id)));
         // Put the callback back unless the callback freed its event.
-        if let Ok(ev) = self.ev_mut(id) {
+        if let Some(ev) = self.ev_mut_if_live(id) {
             ev.callback.get_or_insert(callback);
         }
         self.current_event = None;
@@ -388,7 +388,7 @@ impl Base {
                 break;
             }
         }
-        if let Ok(ev) = self.ev_mut(id) {
+        if let Some(ev) = self.ev_mut_if_live(id) {
             ev.callback.get_or_insert(callback);
         }
     }

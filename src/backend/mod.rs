@@ -102,6 +102,8 @@ pub fn supported_methods() -> Vec<&'static str> {
 /// Milliseconds for a kernel timeout, rounded *up*, as libevent's `evutil_tv_to_msec_()` does
 /// (a timeval has microseconds: `sec * 1000 + (usec + 999) / 1000`), so a wait never ends early.
 pub fn timeout_msec(timeout: Duration) -> u128 {
-    timeout.as_micros().div_ceil(1000)
+    // The whole seconds are whole milliseconds; only the microseconds round. (No 128-bit
+    // division: this runs before every wait.)
+    u128::from(timeout.as_secs()) * 1000 + u128::from(timeout.subsec_micros().div_ceil(1000))
 }
 // ANCHOR_END: timeout_msec

@@ -324,6 +324,7 @@ fn kernel_timeouts_are_rounded_up_to_milliseconds() {
         (1001, 2),
         (1_500_000, 1500),
         (1_500_001, 1501),
+        (86_400_000_001, 86_400_001),
     ] {
         assert_eq!(
             timeout_msec(Duration::from_micros(micros)),
