@@ -157,15 +157,7 @@ fn variable_name(signature: &str) -> Option<(String, usize)> {
     }
     let head = head.trim_end();
     let head = head.split('[').next().unwrap_or(head).trim_end();
-    let name: String = head
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some((name, 0))
+    trailing_identifier(head).map(|name| (name.to_string(), 0))
 }
 
 /// The name a declaration text defines, if it is a function's: the identifier before its last
@@ -191,19 +183,23 @@ fn function_name(signature: &str) -> Option<(String, usize)> {
         }
     }
     let head = signature[..list?].trim_end();
-    let name: String = head
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let name = trailing_identifier(head)?;
     let start = head[..head.len() - name.len()]
         .rfind(')')
         .map_or(0, |close| close + 1);
     let start = start + (signature[start..].len() - signature[start..].trim_start().len());
-    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some((name, start))
+    Some((name.to_string(), start))
+}
+
+/// The C identifier `text` ends with, if it ends with one.
+fn trailing_identifier(text: &str) -> Option<&str> {
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let name = &text[start..];
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
 }
 
 /// Every function of libevent, by file name then function name.
