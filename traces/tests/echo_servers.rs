@@ -340,25 +340,23 @@ fn assert_pushed_past_the_bound(report: &NonReadersReport) {
 /// [`NON_READER_BOUND`] per client.
 #[test]
 fn twenty_non_readers_cost_echo_listener_bounded_memory() {
-    let report = non_readers_cost(start(Path::new(env!("CARGO_BIN_EXE_echo_listener"))));
-    assert_pushed_past_the_bound(&report);
-    assert!(
-        report.growth_per_client() < NON_READER_BOUND,
-        "echo_listener grew by {} per non-reading client (bound {}): {}",
-        human(report.growth_per_client()),
-        human(NON_READER_BOUND),
-        report.summary()
-    );
+    assert_non_readers_bounded(env!("CARGO_BIN_EXE_echo_listener"));
 }
 
 /// The same for echo_bufferevent, which stops reading the same way.
 #[test]
 fn twenty_non_readers_cost_echo_bufferevent_bounded_memory() {
-    let report = non_readers_cost(start(Path::new(env!("CARGO_BIN_EXE_echo_bufferevent"))));
+    assert_non_readers_bounded(env!("CARGO_BIN_EXE_echo_bufferevent"));
+}
+
+/// The clients pushed past the bound, and `program` grew by less than [`NON_READER_BOUND`] per
+/// client.
+fn assert_non_readers_bounded(program: &str) {
+    let report = non_readers_cost(start(Path::new(program)));
     assert_pushed_past_the_bound(&report);
     assert!(
         report.growth_per_client() < NON_READER_BOUND,
-        "echo_bufferevent grew by {} per non-reading client (bound {}): {}",
+        "{program} grew by {} per non-reading client (bound {}): {}",
         human(report.growth_per_client()),
         human(NON_READER_BOUND),
         report.summary()
